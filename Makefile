@@ -1,0 +1,61 @@
+# Oneshelf: `make run` serves a demo store, `make test` runs the tests, `make bench` measures.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run serve test bench setup setup-dev sysdeps sysdeps-test migrate lint clean
+
+run: setup migrate  ## Serve the demo store on HOST:PORT (default 127.0.0.1:5000)
+	@$(FLASK) demo --if-empty
+	@$(PY) -m app
+
+test: setup-dev sysdeps-test  ## Run the test suite
+	@$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: setup-dev sysdeps-test  ## Print benchmark tables
+	@$(PY) bench/bench_labels.py
+
+migrate: setup
+	@$(FLASK) db upgrade
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Oneshelf needs Python 3.11 or newer.")'
+	@$(PYTHON) -m venv $(VENV) || { echo "Could not create a virtual environment: install python3-venv (sudo apt-get install -y python3-venv)."; exit 1; }
+	@$(PY) -m pip install -q --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python requirements.txt
+	@$(PY) -m pip install -q -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	@$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+setup: $(VENV)/.installed sysdeps
+setup-dev: $(VENV)/.installed-dev sysdeps
+
+# System packages: installed when we may (root or password-less sudo), else one line says what to run.
+define need_deb
+	@if ! $(2) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif sudo -n true 2>/dev/null; then SUDO="sudo"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null; then \
+	    echo "Installing $(1) ..."; \
+	    $$SUDO apt-get install -y -qq $(1) >/dev/null 2>&1 || { $$SUDO apt-get update -qq >/dev/null && $$SUDO apt-get install -y -qq $(1) >/dev/null; } ; \
+	  else echo "Missing system package: run  sudo apt-get install -y $(1)"; exit 1; fi; \
+	fi
+endef
+
+sysdeps:
+	$(call need_deb,libzbar0,ldconfig -p | grep -q 'libzbar.so.0')
+
+sysdeps-test:
+	$(call need_deb,poppler-utils,command -v pdftoppm)
+
+lint: setup-dev
+	@$(VENV)/bin/ruff check app tests bench kiosk
+
+clean:
+	rm -rf $(VENV) .pytest_cache

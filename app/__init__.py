@@ -1,0 +1,97 @@
+"""Oneshelf: one shelf, online and offline."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask
+from flask_smorest import Api
+
+from app.config import Config
+from app import extensions as ext
+
+
+class OneshelfApi(Api):
+    """flask-smorest, with our error format (``app.errors``) instead of its own."""
+
+    def _register_error_handlers(self) -> None:
+        """Errors are handled app-wide in app.errors."""
+
+
+def create_app(config: object | None = None) -> Flask:
+    """Build the application."""
+    app = Flask(__name__, template_folder="../templates", static_folder="../static")
+    app.config.from_object(config or Config())
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    from app import models  # noqa: F401 - every table registered before migrations look
+
+    ext.db.init_app(app)
+    ext.migrate.init_app(app, ext.db, directory=str(_root() / "migrations"), render_as_batch=True, compare_type=True)
+    ext.csrf.init_app(app)
+    ext.limiter.init_app(app)
+    ext.login_manager.init_app(app)
+    ext.login_manager.login_view = "staff.login"
+    ext.login_manager.login_message = "Please sign in to see that page."
+    ext.socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"))
+
+    @ext.login_manager.user_loader
+    def load_user(session_id: str):
+        from app.staff.services import load_session_user
+
+        return load_session_user(session_id)
+
+    _register_blueprints(app)
+    _register_cli(app)
+
+    from app.errors import register_error_handlers
+
+    register_error_handlers(app)
+    _register_template_helpers(app)
+    return app
+
+
+def _root():
+    from app.config import ROOT
+
+    return ROOT
+
+
+def _register_blueprints(app: Flask) -> None:
+    from app.catalog import bp as catalog_pages
+    from app.catalog.api import api as catalog_api
+    from app.core import bp as core
+    from app.jobs import bp as job_pages
+    from app.jobs.api import api as jobs_api
+    from app.labels import bp as label_pages
+    from app.labels.api import api as labels_api
+    from app.shop import bp as shop
+    from app.staff import bp as staff
+
+    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, shop):
+        app.register_blueprint(blueprint)
+    api = OneshelfApi(app, spec_kwargs={
+        "info": {"description": "Catalog, locations and QR shelf labels of a Oneshelf store."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+    })
+    for blueprint in (catalog_api, labels_api, jobs_api):
+        api.register_blueprint(blueprint)
+        # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
+        ext.csrf.exempt(blueprint)
+
+
+def _register_cli(app: Flask) -> None:
+    from app.demo import demo_command
+    from app.staff.cli import keys_cli, staff_cli
+
+    app.cli.add_command(staff_cli)
+    app.cli.add_command(keys_cli)
+    app.cli.add_command(demo_command)
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from app.money import format_money
+
+    app.jinja_env.filters["money"] = lambda product: format_money(product.price_amount, product.currency)
+    app.jinja_env.globals["public_base_url"] = app.config["PUBLIC_BASE_URL"]

@@ -1,0 +1,120 @@
+"""JSON API for locations and products."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.catalog import importer, schemas, services
+from app.errors import DomainError
+from app.extensions import db
+from app.jobs import services as jobs
+from app.staff.auth import require_api_role
+
+api = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Locations and products")
+
+
+@api.route("/locations")
+class Locations(MethodView):
+    @api.arguments(schemas.LocationArgs, location="query")
+    @api.response(200, schemas.LocationPage)
+    @require_api_role("clerk")
+    def get(self, args):
+        """List stores and warehouses."""
+        items, cursor = services.list_locations(args["kind"], args["cursor"], args["limit"])
+        return {"items": items, "next_cursor": cursor}
+
+    @api.arguments(schemas.LocationIn)
+    @api.response(201, schemas.LocationOut)
+    @require_api_role("admin")
+    def post(self, body):
+        """Add a store or a warehouse."""
+        location = services.create_location(**body)
+        db.session.commit()
+        return location
+
+
+@api.route("/locations/<code>")
+class LocationByCode(MethodView):
+    @api.response(200, schemas.LocationOut)
+    @require_api_role("clerk")
+    def get(self, code):
+        """One location by its code."""
+        return services.get_location(code)
+
+
+@api.route("/products")
+class Products(MethodView):
+    @api.arguments(schemas.ProductArgs, location="query")
+    @api.response(200, schemas.ProductPage)
+    @require_api_role("clerk")
+    def get(self, args):
+        """List products."""
+        items, cursor = services.list_products(
+            args["category"], args["q"], args["active"], args["cursor"], args["limit"]
+        )
+        return {"items": items, "next_cursor": cursor}
+
+    @api.arguments(schemas.ProductIn)
+    @api.response(201, schemas.ProductOut)
+    @require_api_role("admin")
+    def post(self, body):
+        """Add a product; it gets a shelf label at every location."""
+        fields = schemas.product_fields(body, current_app.config["DEFAULT_CURRENCY"])
+        product = services.create_product(body["sku"], **fields)
+        db.session.commit()
+        return product
+
+
+@api.route("/products/<sku>")
+class ProductBySku(MethodView):
+    @api.response(200, schemas.ProductOut)
+    @require_api_role("clerk")
+    def get(self, sku):
+        """One product by SKU."""
+        return services.get_product(sku)
+
+    @api.arguments(schemas.ProductPatch)
+    @api.response(200, schemas.ProductOut)
+    @require_api_role("admin")
+    def patch(self, body, sku):
+        """Change a product. A new price puts its labels on the reprint list."""
+        product = services.get_product(sku)
+        fields = schemas.product_fields(body, product.currency)
+        services.update_product(product, **fields)
+        db.session.commit()
+        return product
+
+
+@api.route("/products/import", methods=["POST"])
+@api.arguments(schemas.ImportArgs, location="query")
+@api.response(200, importer.ImportResult)
+@api.alt_response(202, schema=jobs.JobOut, description="A large file: imported in the background.")
+@require_api_role("admin")
+def import_products(args):
+    """Import products from CSV (multipart field ``file`` or a text/csv body).
+
+    With mode=all nothing is written when any row is bad (422 with per-line errors).
+    """
+    data = request.files["file"].read() if "file" in request.files else request.get_data()
+    if not data:
+        raise DomainError("empty_file", "Send a CSV file as the 'file' field or as the body.", status=400)
+    text = importer.decode(data)
+    rows = importer.count_rows(text)
+    if rows > current_app.config["IMPORT_SYNC_LIMIT"]:
+        job = importer.start_import_job(text, args["mode"])
+        db.session.commit()
+        return jobs.job_json(job), 202
+    result = importer.import_csv(text, args["mode"])
+    db.session.commit()
+    status = 422 if result["errors"] and args["mode"] == "all" else 200
+    return result, status
+
+
+@api.route("/products/export.csv")
+@api.response(200, description="CSV of every product.", content_type="text/csv")
+@require_api_role("clerk")
+def export_products():
+    """Every product as CSV, in the same columns the import reads."""
+    return importer.export_response()

@@ -1,0 +1,48 @@
+"""Stores, warehouses and products."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import UTCDateTime, utcnow
+from app.extensions import db
+
+LOCATION_KINDS = ("store", "warehouse")
+
+
+class Location(db.Model):
+    __tablename__ = "locations"
+    __table_args__ = (CheckConstraint("kind IN ('store', 'warehouse')", name="kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str] = mapped_column(String(255), default="")
+    # Coordinates are not money: floats are fine for a map position.
+    latitude: Mapped[float | None]
+    longitude: Mapped[float | None]
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Product(db.Model):
+    __tablename__ = "products"
+    __table_args__ = (CheckConstraint("price_amount >= 0", name="price_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sku: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    price_amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    image: Mapped[str] = mapped_column(String(500), default="")
+    category: Mapped[str] = mapped_column(String(80), default="", index=True)
+    # GTIN-13 form of the legacy EAN-13/UPC-A barcode (UPC-A gets a leading zero).
+    barcode: Mapped[str | None] = mapped_column(String(13), unique=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

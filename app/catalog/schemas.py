@@ -1,0 +1,109 @@
+"""JSON shapes for locations and products (also the source of the OpenAPI document)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from app.catalog.models import LOCATION_KINDS
+
+
+class StrictSchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+class PageArgs(StrictSchema):
+    cursor = ma.fields.String(load_default=None)
+    limit = ma.fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class LocationIn(StrictSchema):
+    code = ma.fields.String(required=True, validate=validate.Length(min=1, max=32))
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
+    kind = ma.fields.String(required=True, validate=validate.OneOf(LOCATION_KINDS))
+    address = ma.fields.String(load_default="", validate=validate.Length(max=255))
+    latitude = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    longitude = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    timezone = ma.fields.String(load_default="UTC")
+
+
+class LocationOut(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+    address = ma.fields.String()
+    latitude = ma.fields.Float(allow_none=True)
+    longitude = ma.fields.Float(allow_none=True)
+    timezone = ma.fields.String()
+
+
+class LocationArgs(PageArgs):
+    kind = ma.fields.String(load_default=None, validate=validate.OneOf(LOCATION_KINDS))
+
+
+class LocationPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(LocationOut))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class Price(StrictSchema):
+    amount = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0), metadata={"description": "Integer minor units (cents, fen)."})
+    currency = ma.fields.String(load_default=None, validate=validate.Length(equal=3), metadata={"description": "ISO 4217 code; the shop's default when left out."})
+
+
+class ProductPatch(StrictSchema):
+    name = ma.fields.String(validate=validate.Length(min=1, max=200))
+    description = ma.fields.String(validate=validate.Length(max=5000))
+    price = ma.fields.Nested(Price)
+    image = ma.fields.String(validate=validate.Length(max=500))
+    category = ma.fields.String(validate=validate.Length(max=80))
+    barcode = ma.fields.String(allow_none=True, metadata={"description": "Legacy EAN-13 or UPC-A; the check digit is verified."})
+    active = ma.fields.Boolean(truthy={True}, falsy={False})
+
+
+class ProductIn(ProductPatch):
+    sku = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
+    price = ma.fields.Nested(Price, required=True)
+
+
+class PriceOut(ma.Schema):
+    amount = ma.fields.Integer()
+    currency = ma.fields.String()
+
+
+class ProductOut(ma.Schema):
+    sku = ma.fields.String()
+    name = ma.fields.String()
+    description = ma.fields.String()
+    price = ma.fields.Function(lambda p: {"amount": p.price_amount, "currency": p.currency}, metadata={"type": "object"})
+    image = ma.fields.String()
+    category = ma.fields.String()
+    barcode = ma.fields.String(allow_none=True)
+    active = ma.fields.Boolean()
+    updated_at = ma.fields.DateTime()
+
+
+class ProductArgs(PageArgs):
+    category = ma.fields.String(load_default=None)
+    q = ma.fields.String(load_default=None, metadata={"description": "Search name, SKU or barcode."})
+    active = ma.fields.Boolean(load_default=None)
+
+
+class ProductPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ProductOut))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class ImportArgs(StrictSchema):
+    mode = ma.fields.String(load_default="all", validate=validate.OneOf(["all", "valid_only"]), metadata={"description": "all: write nothing if any row is bad; valid_only: import the good rows."})
+
+
+def product_fields(body: dict, default_currency: str) -> dict:
+    """Flatten an API body into service keyword arguments."""
+    fields = {k: v for k, v in body.items() if k not in ("price", "sku")}
+    if "price" in body:
+        fields["price_amount"] = body["price"]["amount"]
+        fields["currency"] = body["price"].get("currency") or default_currency
+    return fields

@@ -1,0 +1,103 @@
+"""Configuration read from the environment.
+
+Every setting has a default that works on a fresh checkout: SQLite in ``instance/``,
+no Redis, a secret key generated once and kept in ``instance/secret_key``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
+
+
+def _secret_key(instance: Path) -> str:
+    """Return SECRET_KEY from the environment, or one generated once into instance/."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    instance.mkdir(parents=True, exist_ok=True)
+    path = instance / "secret_key"
+    if not path.exists():
+        # O_EXCL: two processes starting at once must not write two different keys.
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+class Config:
+    """Settings for a running server."""
+
+    def __init__(self) -> None:
+        env = os.environ
+        self.INSTANCE_PATH = str(INSTANCE)
+        self.HOST = env.get("HOST", "127.0.0.1")
+        self.PORT = int(env.get("PORT", "5000"))
+        self.SECRET_KEY = _secret_key(INSTANCE)
+        self.SQLALCHEMY_DATABASE_URI = normalise_db_url(
+            env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'oneshelf.db'}"
+        )
+        self.REDIS_URL = env.get("REDIS_URL") or None
+        self.PUBLIC_BASE_URL = (
+            env.get("PUBLIC_BASE_URL") or f"http://{self.HOST}:{self.PORT}"
+        ).rstrip("/")
+        self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "CNY")
+        self.MEDIA_PATH = str(INSTANCE / "media")
+        self.JOBS_PATH = str(INSTANCE / "jobs")
+        self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        self.RATELIMIT_HEADERS_ENABLED = True
+        self.SIGNIN_RATE_LIMIT = env.get("SIGNIN_RATE_LIMIT", "10 per minute")
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")
+        self.MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
+        # Synchronous label PDFs up to this many labels; larger jobs run in the background.
+        self.LABELS_SYNC_LIMIT = int(env.get("LABELS_SYNC_LIMIT", "100"))
+        self.IMPORT_SYNC_LIMIT = int(env.get("IMPORT_SYNC_LIMIT", "500"))
+        self.API_TITLE = "Oneshelf API"
+        self.API_VERSION = "v1"
+        self.OPENAPI_VERSION = "3.0.3"
+        self.OPENAPI_URL_PREFIX = "/api/v1"
+        self.OPENAPI_JSON_PATH = "openapi.json"
+
+
+class TestConfig(Config):
+    """Settings for the test suite: a given database, no sign-in limits unless asked."""
+
+    TESTING = True
+
+    def __init__(self, database_url: str, instance: Path) -> None:
+        super().__init__()
+        self.INSTANCE_PATH = str(instance)
+        self.MEDIA_PATH = str(instance / "media")
+        self.JOBS_PATH = str(instance / "jobs")
+        self.SQLALCHEMY_DATABASE_URI = normalise_db_url(database_url)
+        self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
+        self.PUBLIC_BASE_URL = "http://shop.test"
+        self.RATELIMIT_ENABLED = False
+        self.RATELIMIT_STORAGE_URI = "memory://"
+        self.REDIS_URL = None
+
+
+def normalise_db_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def engine_options(url: str) -> dict:
+    """Engine options per backend: SQLite waits for a lock instead of failing at once."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}

@@ -1,0 +1,31 @@
+"""Live updates: queue events on the session, emit them after commit, drop them on rollback."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+PENDING = "oneshelf_pending_events"
+
+
+def queue_event(
+    session: Session, name: str, data: dict[str, Any], *, room: str, namespace: str = "/live"
+) -> None:
+    """Emit ``name`` to ``room`` once the session's transaction commits."""
+    session.info.setdefault(PENDING, []).append((name, data, room, namespace))
+
+
+@event.listens_for(Session, "after_commit")
+def _emit_after_commit(session: Session) -> None:
+    from app.extensions import socketio
+
+    events = session.info.pop(PENDING, [])
+    for name, data, room, namespace in events:
+        socketio.emit(name, data, to=room, namespace=namespace)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(PENDING, None)

@@ -1,0 +1,51 @@
+"""``/q/<code>``: the product page a shelf QR opens."""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import make_response, redirect, render_template, request, url_for
+
+from app.errors import NotFound
+from app.extensions import db
+from app.labels import services as labels
+from app.money import format_money
+from app.scans import services as scans
+from app.shop import bp
+
+SHOPPER_COOKIE = "oneshelf_shopper"
+
+
+def shopper_session() -> tuple[str, bool]:
+    """The phone's anonymous shopper session id, and whether it is new."""
+    current = request.cookies.get(SHOPPER_COOKIE, "")
+    if len(current) == 32 and all(c in "0123456789abcdef" for c in current):
+        return current, False
+    return secrets.token_hex(16), True
+
+
+@bp.get("/q/<code>")
+@bp.get("/Q/<code>")
+def product_at_store(code: str):
+    """The product on this label, at the label's store; the scan is recorded."""
+    try:
+        label = labels.resolve(code)
+    except NotFound:
+        return render_template("shop/unknown_code.html", code=code), 404
+    if label.retired_at is not None:
+        current = labels.current_of(label)
+        if current.id != label.id:
+            return redirect(url_for("shop.product_at_store", code=current.code), 302)
+    session_id, new = shopper_session()
+    scans.record_scan(label.code, "phone", label=label, shopper_session=session_id)
+    db.session.commit()
+    product = label.product
+    response = make_response(render_template(
+        "shop/product.html", label=label, product=product, location=label.location,
+        price=format_money(product.price_amount, product.currency),
+    ))
+    response.headers["Cache-Control"] = "no-store"
+    if new:
+        response.set_cookie(SHOPPER_COOKIE, session_id, max_age=365 * 86400, httponly=True, samesite="Lax",
+                            secure=request.is_secure)
+    return response

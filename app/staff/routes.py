@@ -1,0 +1,106 @@
+"""Staff pages: sign-in, sign-out, the dashboard and API keys."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length
+
+from app.errors import DomainError
+from app.extensions import db, limiter
+from app.staff import bp, services
+from app.staff.auth import staff_page
+from app.staff.models import ROLES
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("E-mail", validators=[DataRequired(), Email()])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=120)])
+    role = SelectField("Role", choices=[(r, r) for r in ROLES])
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow redirects within this site."""
+    if target and urlsplit(target).netloc == "" and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("staff.dashboard")
+
+
+def _signin_limit() -> str:
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+@bp.route("/staff/login", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def login():
+    """Staff sign-in form."""
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    form = SignInForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            flash("E-mail or password is wrong.", "error")
+            return render_template("staff/login.html", form=form), 401
+        db.session.commit()
+        login_user(user)
+        return redirect(_safe_next(request.args.get("next")))
+    status = 400 if request.method == "POST" else 200
+    return render_template("staff/login.html", form=form), status
+
+
+@bp.post("/staff/logout")
+def logout():
+    """Sign out of this browser."""
+    logout_user()
+    flash("Signed out.", "info")
+    return redirect(url_for("staff.login"))
+
+
+@bp.get("/staff/")
+@staff_page()
+def dashboard():
+    """The staff home page."""
+    from app.catalog import services as catalog
+    from app.labels import services as labels
+
+    return render_template(
+        "staff/dashboard.html",
+        counts=catalog.counts(),
+        reprint_count=labels.reprint_count(),
+    )
+
+
+@bp.route("/staff/keys", methods=["GET", "POST"])
+@staff_page("admin")
+def api_keys():
+    """List, create and revoke API keys."""
+    form = ApiKeyForm()
+    new_key = None
+    if form.validate_on_submit():
+        try:
+            _, new_key = services.create_api_key(form.name.data, form.role.data)
+            db.session.commit()
+        except DomainError as error:
+            flash(error.message, "error")
+    return render_template(
+        "staff/keys.html", form=form, keys=services.list_api_keys(), new_key=new_key
+    )
+
+
+@bp.post("/staff/keys/<prefix>/revoke")
+@staff_page("admin")
+def revoke_key(prefix: str):
+    """Revoke one key."""
+    services.revoke_api_key(prefix)
+    db.session.commit()
+    flash(f"Key {prefix} revoked.", "info")
+    return redirect(url_for("staff.api_keys"))

@@ -1,0 +1,124 @@
+"""Rules for staff accounts and API keys. Functions flush, callers commit."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.errors import Conflict, DomainError, NotFound
+from app.extensions import db
+from app.staff.models import ROLES, ApiKey, StaffUser
+
+# Argon2id: memory-hard, the OWASP-recommended choice for passwords.
+_hasher = PasswordHasher()
+# Verified against when the e-mail is unknown, so timing does not reveal which e-mails exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+KEY_PREFIX = "osk_"
+MIN_PASSWORD = 8
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise DomainError("invalid_role", f"Role must be one of: {', '.join(ROLES)}.")
+
+
+def create_staff(email: str, name: str, password: str, role: str = "clerk") -> StaffUser:
+    """Add a staff user with a hashed password."""
+    email = email.strip().lower()
+    _check_role(role)
+    if "@" not in email:
+        raise DomainError("invalid_email", "Enter a valid e-mail address.")
+    if len(password) < MIN_PASSWORD:
+        raise DomainError("weak_password", f"Passwords need at least {MIN_PASSWORD} characters.")
+    if db.session.scalar(select(StaffUser).filter_by(email=email)):
+        raise Conflict("email_taken", f"A staff user with e-mail {email} already exists.")
+    user = StaffUser(
+        email=email,
+        name=name.strip() or email,
+        role=role,
+        password_hash=_hasher.hash(password),
+        session_token=secrets.token_hex(16),
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def authenticate(email: str, password: str) -> StaffUser | None:
+    """The active staff user with these credentials, or None."""
+    user = db.session.scalar(select(StaffUser).filter_by(email=email.strip().lower()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return user
+
+
+def load_session_user(session_id: str) -> StaffUser | None:
+    """The user a session cookie names, if the session has not been signed out."""
+    user_id, _, token = session_id.partition(":")
+    if not user_id.isdigit():
+        return None
+    user = db.session.get(StaffUser, int(user_id))
+    if user and user.active and hmac.compare_digest(user.session_token, token):
+        return user
+    return None
+
+
+def sign_out_everywhere(user: StaffUser) -> None:
+    """Invalidate every session of this user."""
+    user.session_token = secrets.token_hex(16)
+
+
+def _hash_key(secret: str) -> str:
+    # Keys carry 256 random bits, so a fast hash is enough (no dictionary to guess from).
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_api_key(name: str, role: str) -> tuple[ApiKey, str]:
+    """Make a key; the plain key is returned once and only its hash is stored."""
+    _check_role(role)
+    prefix = secrets.token_hex(4)
+    plain = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
+    key = ApiKey(prefix=prefix, key_hash=_hash_key(plain), name=name or "API key", role=role)
+    db.session.add(key)
+    db.session.flush()
+    return key, plain
+
+
+def verify_api_key(plain: str) -> ApiKey | None:
+    """The live key matching ``plain``, or None."""
+    if not plain.startswith(KEY_PREFIX):
+        return None
+    prefix = plain[len(KEY_PREFIX) :].split("_", 1)[0]
+    key = db.session.scalar(select(ApiKey).filter_by(prefix=prefix))
+    if key is None or key.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(key.key_hash, _hash_key(plain)):
+        return None
+    return key
+
+
+def revoke_api_key(prefix: str) -> ApiKey:
+    """Revoke a key by its prefix; it stops working at once."""
+    key = db.session.scalar(select(ApiKey).filter_by(prefix=prefix))
+    if key is None:
+        raise NotFound("key_not_found", f"No API key with prefix {prefix}.")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+    return key
+
+
+def list_api_keys() -> list[ApiKey]:
+    """Every key, newest first."""
+    return list(db.session.scalars(select(ApiKey).order_by(ApiKey.id.desc())))
