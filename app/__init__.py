@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, g
 from flask_smorest import Api
 
 from app.config import Config
@@ -40,6 +40,11 @@ def create_app(config: object | None = None) -> Flask:
         from app.staff.services import load_session_user
 
         return load_session_user(session_id)
+
+    @app.before_request
+    def forget_previous_user() -> None:
+        # g lives as long as the app context, which a test or a worker may keep across requests.
+        g.pop("_login_user", None)
 
     _register_blueprints(app)
     _register_cli(app)

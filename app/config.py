@@ -35,22 +35,22 @@ def _secret_key(instance: Path) -> str:
 class Config:
     """Settings for a running server."""
 
-    def __init__(self) -> None:
+    def __init__(self, instance: Path = INSTANCE) -> None:
         env = os.environ
-        self.INSTANCE_PATH = str(INSTANCE)
+        self.INSTANCE_PATH = str(instance)
         self.HOST = env.get("HOST", "127.0.0.1")
         self.PORT = int(env.get("PORT", "5000"))
-        self.SECRET_KEY = _secret_key(INSTANCE)
+        self.SECRET_KEY = _secret_key(instance)
         self.SQLALCHEMY_DATABASE_URI = normalise_db_url(
-            env.get("DATABASE_URL") or f"sqlite:///{INSTANCE / 'oneshelf.db'}"
+            env.get("DATABASE_URL") or f"sqlite:///{instance / 'oneshelf.db'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
         self.PUBLIC_BASE_URL = (
             env.get("PUBLIC_BASE_URL") or f"http://{self.HOST}:{self.PORT}"
         ).rstrip("/")
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "CNY")
-        self.MEDIA_PATH = str(INSTANCE / "media")
-        self.JOBS_PATH = str(INSTANCE / "jobs")
+        self.MEDIA_PATH = str(instance / "media")
+        self.JOBS_PATH = str(instance / "jobs")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
         self.SIGNIN_RATE_LIMIT = env.get("SIGNIN_RATE_LIMIT", "10 per minute")
@@ -73,19 +73,20 @@ class Config:
 class TestConfig(Config):
     """Settings for the test suite: a given database, no sign-in limits unless asked."""
 
+    __test__ = False  # not a test class, despite the name
     TESTING = True
 
-    def __init__(self, database_url: str, instance: Path) -> None:
-        super().__init__()
-        self.INSTANCE_PATH = str(instance)
-        self.MEDIA_PATH = str(instance / "media")
-        self.JOBS_PATH = str(instance / "jobs")
+    def __init__(self, database_url: str, instance: Path, **overrides: object) -> None:
+        super().__init__(instance)
         self.SQLALCHEMY_DATABASE_URI = normalise_db_url(database_url)
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.PUBLIC_BASE_URL = "http://shop.test"
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.REDIS_URL = None
+        self.WTF_CSRF_ENABLED = True
+        for name, value in overrides.items():
+            setattr(self, name, value)
 
 
 def normalise_db_url(url: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import g, redirect, request, url_for
+from flask import redirect, request, url_for
 from flask_login import current_user
 
 from app.errors import DomainError, Forbidden
@@ -32,8 +32,9 @@ class Unauthorized(DomainError):
 
 def current_actor() -> Actor | None:
     """The authenticated caller of this request, if any."""
-    if "actor" in g:
-        return g.actor
+    # Kept on the request, not on g: g belongs to the app context, which can outlive a request.
+    if "oneshelf.actor" in request.environ:
+        return request.environ["oneshelf.actor"]
     actor = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
@@ -46,7 +47,7 @@ def current_actor() -> Actor | None:
             # Cookie-authenticated writes must prove they come from our own pages.
             csrf.protect()
         actor = Actor("staff", current_user.id, current_user.role, current_user.name)
-    g.actor = actor
+    request.environ["oneshelf.actor"] = actor
     return actor
 
 

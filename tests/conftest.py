@@ -1,0 +1,220 @@
+"""Shared fixtures: an app on a real database, clients, staff, API keys and factories.
+
+PostgreSQL, Redis and browser tests run when TEST_DATABASE_URL, TEST_REDIS_URL and a
+Chromium are there, and skip with the reason otherwise; REQUIRE_SERVICES=1 (CI) or
+REQUIRE_BROWSER=1 turn a missing one into a failure instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from app import create_app
+from app.config import TestConfig
+from app.extensions import db as _db
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _required(name: str) -> bool:
+    return os.environ.get(name) == "1" or os.environ.get("CI") == "true"
+
+
+def need_postgres() -> str:
+    """The PostgreSQL URL, or skip (fail when PostgreSQL is required)."""
+    if not TEST_DATABASE_URL:
+        if _required("REQUIRE_SERVICES"):
+            pytest.fail("TEST_DATABASE_URL is not set but PostgreSQL tests are required")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL (e.g. postgresql://postgres@127.0.0.1:5432/test)")
+    return TEST_DATABASE_URL
+
+
+def need_redis() -> str:
+    if not TEST_REDIS_URL:
+        if _required("REQUIRE_SERVICES"):
+            pytest.fail("TEST_REDIS_URL is not set but Redis tests are required")
+        pytest.skip("Redis tests need TEST_REDIS_URL (e.g. redis://127.0.0.1:6379/15)")
+    return TEST_REDIS_URL
+
+
+def need_tool(tool: str) -> str:
+    path = shutil.which(tool)
+    if path is None:
+        pytest.fail(f"{tool} is not installed; run: sudo apt-get install -y poppler-utils")
+    return path
+
+
+@pytest.fixture
+def pg_schema_url():
+    """A fresh, empty PostgreSQL schema for one test, dropped afterwards."""
+    url = need_postgres()
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(_pg(url))
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in url else "?"
+    yield f"{url}{sep}options=-csearch_path%3D{schema}"
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _pg(url: str) -> str:
+    from app.config import normalise_db_url
+
+    return normalise_db_url(url)
+
+
+def make_app(database_url: str, instance: Path, **overrides):
+    app = create_app(TestConfig(database_url, instance, **overrides))
+    with app.app_context():
+        _db.create_all()
+    return app
+
+
+@pytest.fixture(params=["sqlite"])
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def app(tmp_path, request):
+    """The app on a new SQLite database (or PostgreSQL for tests parametrised with it)."""
+    if getattr(request, "param", None) == "postgres" or "pg_schema_url" in request.fixturenames:
+        url = request.getfixturevalue("pg_schema_url")
+    else:
+        url = f"sqlite:///{tmp_path / 'test.db'}"
+    application = make_app(url, tmp_path / "instance")
+    with application.app_context():
+        yield application
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture
+def db(app):
+    return _db
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ---- staff, keys ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_staff(db):
+    from app.staff import services
+
+    def make(email="admin@example.com", role="admin", password="correct-horse", name="Ada Admin"):
+        user = services.create_staff(email, name, password, role)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def admin_headers(db):
+    from app.staff import services
+
+    _, key = services.create_api_key("test admin", "admin")
+    db.session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+def clerk_headers(db):
+    from app.staff import services
+
+    _, key = services.create_api_key("test clerk", "clerk")
+    db.session.commit()
+    return {"Authorization": f"Bearer {key}"}
+
+
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def signed_in(client, make_staff):
+    """Sign a staff user in through the real form; returns a function taking the role."""
+
+    def sign_in(role="admin", email=None):
+        email = email or f"{role}@example.com"
+        make_staff(email=email, role=role)
+        page = client.get("/staff/login")
+        response = client.post("/staff/login", data={
+            "email": email, "password": "correct-horse", "csrf_token": csrf_from(page.text),
+        })
+        assert response.status_code == 302, response.text
+        return client
+
+    return sign_in
+
+
+# ---- catalog factories ----------------------------------------------------------------
+
+
+@pytest.fixture
+def make_location(db):
+    from app.catalog import services
+
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides):
+        n = next(counter)
+        fields = {"code": f"STORE-{n}", "name": f"Store {n}", "kind": "store", "address": f"{n} Main St",
+                  "latitude": 31.2 + n / 100, "longitude": 121.4 + n / 100, "timezone": "Asia/Shanghai"}
+        fields.update(overrides)
+        location = services.create_location(**fields)
+        db.session.commit()
+        return location
+
+    return make
+
+
+def ean13(n: int) -> str:
+    from stdnum import ean
+
+    body = f"400{n:09d}"
+    return body + ean.calc_check_digit(body)
+
+
+@pytest.fixture
+def make_product(db):
+    from app.catalog import services
+
+    counter = iter(range(1, 100_000))
+
+    def make(**overrides):
+        n = next(counter)
+        fields = {"sku": f"SKU-{n:04d}", "name": f"Product {n}", "price_amount": 1000 + n, "currency": "CNY",
+                  "category": "Tea", "description": f"Product number {n}", "barcode": ean13(n)}
+        fields.update(overrides)
+        product = services.create_product(**fields)
+        db.session.commit()
+        return product
+
+    return make
