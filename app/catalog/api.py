@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -104,12 +104,15 @@ def import_products(args):
     rows = importer.count_rows(text)
     if rows > current_app.config["IMPORT_SYNC_LIMIT"]:
         job = importer.start_import_job(text, args["mode"])
-        db.session.commit()
-        return jobs.job_json(job), 202
+        response = jsonify(jobs.job_json(job))
+        response.status_code = 202
+        response.headers["Location"] = response.json["status_url"]
+        return response
     result = importer.import_csv(text, args["mode"])
+    if result["errors"] and args["mode"] == "all":
+        raise DomainError("invalid_rows", f"{len(result['errors'])} row(s) are not valid; nothing was imported.", details=result)
     db.session.commit()
-    status = 422 if result["errors"] and args["mode"] == "all" else 200
-    return result, status
+    return result
 
 
 @api.route("/products/export.csv")

@@ -24,8 +24,8 @@ def shopper_session() -> tuple[str, bool]:
     return secrets.token_hex(16), True
 
 
-@bp.get("/q/<code>")
-@bp.get("/Q/<code>")
+@bp.get("/Q/<code>")  # what the upper-case QR holds
+@bp.get("/q/<code>")  # registered first, so url_for() builds this one
 def product_at_store(code: str):
     """The product on this label, at the label's store; the scan is recorded."""
     try:

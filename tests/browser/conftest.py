@@ -47,10 +47,14 @@ class LiveServer:
 
     def log(self) -> str:
         """What the server printed so far."""
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        return (
+            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        )
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(
+    config: pytest.Config, items: list[pytest.Item]
+) -> None:
     """Mark every test in this folder as a browser test."""
     for item in items:
         if HERE in Path(item.path).resolve().parents:
@@ -65,7 +69,9 @@ def _browser_required() -> bool:
 def _missing(reason: str) -> NoReturn:
     """Skip with the reason, or fail when browser tests are required."""
     if _browser_required():
-        pytest.fail(f"{reason} (browser tests are required: REQUIRE_BROWSER=1 or CI=true)")
+        pytest.fail(
+            f"{reason} (browser tests are required: REQUIRE_BROWSER=1 or CI=true)"
+        )
     pytest.skip(reason)
 
 
@@ -80,10 +86,16 @@ def _flask(args: list[str], env: dict[str, str]) -> None:
     """Run a ``flask --app app`` command; fail the session with its output if it fails."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
-        pytest.fail(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+        pytest.fail(
+            f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
 
 
 def _wait_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
@@ -101,7 +113,9 @@ def _wait_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
         except requests.RequestException as error:
             last = type(error).__name__
         time.sleep(0.2)
-    pytest.fail(f"the server did not become healthy in {STARTUP_TIMEOUT:.0f} s ({last}):\n{server.log()}")
+    pytest.fail(
+        f"the server did not become healthy in {STARTUP_TIMEOUT:.0f} s ({last}):\n{server.log()}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -128,7 +142,11 @@ def live_server() -> Iterator[LiveServer]:
         server = LiveServer(base_url, instance, Path(tmp) / "server.log")
         with server.log_path.open("wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "app"],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
             )
         try:
             _wait_healthy(server, process)
@@ -159,9 +177,13 @@ def browser() -> Iterator[Browser]:
             chromium.close()
 
 
-def _new_page(browser: Browser, live_server: LiveServer, **context: Any) -> Iterator[Page]:
+def _new_page(
+    browser: Browser, live_server: LiveServer, **context: Any
+) -> Iterator[Page]:
     """A page in a fresh context (own cookies) on the live server; page errors fail the test."""
-    ctx = browser.new_context(base_url=live_server.base_url, accept_downloads=True, **context)
+    ctx = browser.new_context(
+        base_url=live_server.base_url, accept_downloads=True, **context
+    )
     ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = ctx.new_page()
     errors: list[str] = []
@@ -183,6 +205,10 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
     """A phone-sized touch page (390 x 844 at 2x), like a shopper scanning a shelf label."""
     yield from _new_page(
-        browser, live_server, viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+        browser,
+        live_server,
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
         device_scale_factor=2,
     )
