@@ -14,6 +14,8 @@ def queue_event(
     session: Session, name: str, data: dict[str, Any], *, room: str, namespace: str = "/live"
 ) -> None:
     """Emit ``name`` to ``room`` once the session's transaction commits."""
+    # Begin the transaction now, so that a rollback (which is a no-op without one) drops it.
+    session.connection()
     session.info.setdefault(PENDING, []).append((name, data, room, namespace))
 
 

@@ -189,8 +189,8 @@ def test_admin_adds_a_product_prints_its_label_and_a_phone_opens_it(
     save_screenshot(page, "screenshot-staff-dashboard.png")
 
     # Add a product; a barcode with a wrong check digit is refused and nothing is created.
-    page.get_by_role("link", name="Products").click()
-    page.get_by_role("link", name="Add product").click()
+    page.get_by_role("link", name="Products", exact=True).click()
+    page.get_by_role("link", name="Add product", exact=True).click()
     expect(page).to_have_url(re.compile(r"/staff/products/new$"))
     expect(page.get_by_label("Currency")).to_have_value("CNY")
     page.get_by_label("SKU").fill(sku)
