@@ -48,11 +48,10 @@ def _product_image(sku: str, name: str, category: str) -> str:
     folder = Path(current_app.config["MEDIA_PATH"]) / "products"
     folder.mkdir(parents=True, exist_ok=True)
     r, g, b = COLOURS[category]
-    image = Image.new("RGB", (480, 480), (r, g, b))
+    # A soft gradient from the category colour to a lighter shade, so pictures are not flat.
+    lighter = Image.new("RGB", (480, 480), (min(255, r + 90), min(255, g + 90), min(255, b + 90)))
+    image = Image.composite(lighter, Image.new("RGB", (480, 480), (r, g, b)), Image.linear_gradient("L").resize((480, 480)))
     draw = ImageDraw.Draw(image)
-    for i in range(0, 480, 8):  # a soft diagonal band, so pictures are not flat squares
-        shade = (min(255, r + i // 6), min(255, g + i // 6), min(255, b + i // 6))
-        draw.line([(i, 0), (0, i)], fill=shade, width=8)
     initials = "".join(word[0] for word in name.split()[:2]).upper()
     draw.ellipse((110, 70, 370, 330), fill=(255, 255, 255))
     draw.text((240, 200), initials, font=_font(120), fill=(r, g, b), anchor="mm")

@@ -10,6 +10,10 @@
     return String(s ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   }
 
+  function plural(n, word) {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+  }
+
   function showImport(result) {
     const written = result.written;
     let html = `<p class="flash ${written ? "info" : "error"}">` +
@@ -40,7 +44,7 @@
     text.textContent = `${state.done} of ${state.total} · ${state.status}`;
     if (state.status === "done") {
       if (state.file_url) {
-        outcome.innerHTML = `<p><a class="button primary" id="download" href="${state.file_url}" download>Download PDF (${state.result.labels} labels, ${state.result.pages} pages)</a></p>`;
+        outcome.innerHTML = `<p><a class="button primary" id="download" href="${state.file_url}" download>Download PDF (${plural(state.result.labels, "label")}, ${plural(state.result.pages, "page")})</a></p>`;
       } else if (state.result) {
         showImport(state.result);
       }

@@ -1,9 +1,9 @@
-"""Browser fixtures: the real server in a subprocess, headless Chromium, desktop and phone pages.
+"""Browser fixtures: the real server, headless Chromium, desktop and phone pages.
 
-The server is started the way a person starts it (``flask db upgrade``, ``flask demo``,
-``python -m app``) on a fresh instance folder and a free port. Browser tests skip with the
-reason when Chromium or Playwright is missing, and fail instead when REQUIRE_BROWSER=1 or
-CI=true.
+The server starts the way a person starts it (``flask db upgrade``, ``flask demo``,
+``python -m app``) on a fresh instance folder and a free port. Browser tests skip
+with the reason when Chromium or Playwright is missing, and fail instead when
+REQUIRE_BROWSER=1 or CI=true.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def _free_port() -> int:
 
 
 def _flask(args: list[str], env: dict[str, str]) -> None:
-    """Run a ``flask --app app`` command; fail the session with its output if it fails."""
+    """Run ``flask --app app <args>``; fail with its output if it fails."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
         cwd=ROOT,
@@ -93,9 +93,9 @@ def _flask(args: list[str], env: dict[str, str]) -> None:
         timeout=120,
     )
     if done.returncode != 0:
-        pytest.fail(
-            f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}"
-        )
+        command = " ".join(args)
+        output = f"{done.stdout}\n{done.stderr}"
+        pytest.fail(f"flask {command} failed ({done.returncode}):\n{output}")
 
 
 def _wait_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
@@ -113,14 +113,13 @@ def _wait_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
         except requests.RequestException as error:
             last = type(error).__name__
         time.sleep(0.2)
-    pytest.fail(
-        f"the server did not become healthy in {STARTUP_TIMEOUT:.0f} s ({last}):\n{server.log()}"
-    )
+    waited = f"{STARTUP_TIMEOUT:.0f} s"
+    pytest.fail(f"the server was not healthy after {waited} ({last}):\n{server.log()}")
 
 
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
-    """The real server (migrated, demo data) on a free port, stopped after the session."""
+    """The real server (migrated, demo data) on a free port, for the session."""
     with tempfile.TemporaryDirectory(prefix="oneshelf-live-") as tmp:
         instance = Path(tmp) / "instance"
         instance.mkdir()
@@ -180,7 +179,7 @@ def browser() -> Iterator[Browser]:
 def _new_page(
     browser: Browser, live_server: LiveServer, **context: Any
 ) -> Iterator[Page]:
-    """A page in a fresh context (own cookies) on the live server; page errors fail the test."""
+    """A page in a fresh context (own cookies); JavaScript errors fail the test."""
     ctx = browser.new_context(
         base_url=live_server.base_url, accept_downloads=True, **context
     )
@@ -203,7 +202,7 @@ def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
 
 @pytest.fixture
 def phone(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
-    """A phone-sized touch page (390 x 844 at 2x), like a shopper scanning a shelf label."""
+    """A phone-sized touch page (390 x 844 at 2x), like a shopper's."""
     yield from _new_page(
         browser,
         live_server,
