@@ -7,8 +7,8 @@ import logging
 from flask import Flask, g
 from flask_smorest import Api
 
-from app.config import Config
 from app import extensions as ext
+from app.config import Config
 
 
 class OneshelfApi(Api):
@@ -33,7 +33,9 @@ def create_app(config: object | None = None) -> Flask:
     ext.login_manager.init_app(app)
     ext.login_manager.login_view = "staff.login"
     ext.login_manager.login_message = "Please sign in to see that page."
-    ext.socketio.init_app(app, message_queue=app.config.get("REDIS_URL"), async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"))
+    ext.socketio.init_app(
+        app, message_queue=app.config.get("REDIS_URL"), async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading")
+    )
 
     @ext.login_manager.user_loader
     def load_user(session_id: str):
@@ -75,11 +77,14 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (core, staff, catalog_pages, label_pages, job_pages, shop):
         app.register_blueprint(blueprint)
-    api = OneshelfApi(app, spec_kwargs={
-        "info": {"description": "Catalog, locations and QR shelf labels of a Oneshelf store."},
-        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-        "security": [{"bearer": []}],
-    })
+    api = OneshelfApi(
+        app,
+        spec_kwargs={
+            "info": {"description": "Catalog, locations and QR shelf labels of a Oneshelf store."},
+            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "security": [{"bearer": []}],
+        },
+    )
     for blueprint in (catalog_api, labels_api, jobs_api):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

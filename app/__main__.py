@@ -32,8 +32,14 @@ def main() -> None:
     """Serve the app (threaded, websockets via simple-websocket)."""
     app = create_app()
     _banner(app)
-    socketio.run(app, host=app.config["HOST"], port=app.config["PORT"], allow_unsafe_werkzeug=True,
-                 use_reloader=False, log_output=False)
+    socketio.run(
+        app,
+        host=app.config["HOST"],
+        port=app.config["PORT"],
+        allow_unsafe_werkzeug=True,
+        use_reloader=False,
+        log_output=False,
+    )
 
 
 if __name__ == "__main__":

@@ -45,9 +45,7 @@ class Config:
             env.get("DATABASE_URL") or f"sqlite:///{instance / 'oneshelf.db'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
-        self.PUBLIC_BASE_URL = (
-            env.get("PUBLIC_BASE_URL") or f"http://{self.HOST}:{self.PORT}"
-        ).rstrip("/")
+        self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or f"http://{self.HOST}:{self.PORT}").rstrip("/")
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "CNY")
         self.MEDIA_PATH = str(instance / "media")
         self.JOBS_PATH = str(instance / "jobs")

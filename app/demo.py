@@ -27,13 +27,64 @@ LOCATIONS = [
     ("SH-WH1", "Minhang Warehouse", "warehouse", "88 Jianchuan Road, Minhang, Shanghai", 31.0189, 121.4086),
 ]
 CATALOG = {
-    "Tea": ["Longjing Green Tea", "Tieguanyin Oolong", "Pu'er Cake", "Jasmine Pearls", "Keemun Black Tea", "White Peony", "Da Hong Pao", "Chrysanthemum Tea"],
-    "Snacks": ["Sesame Crisps", "Spicy Peanuts", "Rice Crackers", "Dried Mango", "Walnut Cookies", "Seaweed Chips", "Red Bean Buns", "Mooncake Box"],
-    "Kitchen": ["Bamboo Steamer", "Carbon Steel Wok", "Cleaver", "Ceramic Teapot", "Chopstick Set", "Rice Cooker", "Porcelain Bowls", "Tea Tray"],
-    "Home": ["Silk Cushion", "Paper Lantern", "Linen Towel", "Scented Candle", "Bamboo Basket", "Wool Throw", "Desk Lamp", "Wall Clock"],
-    "Stationery": ["Calligraphy Brush", "Ink Stick", "Rice Paper Pad", "Notebook A5", "Fountain Pen", "Washi Tape", "Seal Stamp", "Pencil Case"],
+    "Tea": [
+        "Longjing Green Tea",
+        "Tieguanyin Oolong",
+        "Pu'er Cake",
+        "Jasmine Pearls",
+        "Keemun Black Tea",
+        "White Peony",
+        "Da Hong Pao",
+        "Chrysanthemum Tea",
+    ],
+    "Snacks": [
+        "Sesame Crisps",
+        "Spicy Peanuts",
+        "Rice Crackers",
+        "Dried Mango",
+        "Walnut Cookies",
+        "Seaweed Chips",
+        "Red Bean Buns",
+        "Mooncake Box",
+    ],
+    "Kitchen": [
+        "Bamboo Steamer",
+        "Carbon Steel Wok",
+        "Cleaver",
+        "Ceramic Teapot",
+        "Chopstick Set",
+        "Rice Cooker",
+        "Porcelain Bowls",
+        "Tea Tray",
+    ],
+    "Home": [
+        "Silk Cushion",
+        "Paper Lantern",
+        "Linen Towel",
+        "Scented Candle",
+        "Bamboo Basket",
+        "Wool Throw",
+        "Desk Lamp",
+        "Wall Clock",
+    ],
+    "Stationery": [
+        "Calligraphy Brush",
+        "Ink Stick",
+        "Rice Paper Pad",
+        "Notebook A5",
+        "Fountain Pen",
+        "Washi Tape",
+        "Seal Stamp",
+        "Pencil Case",
+    ],
 }
-COLOURS = {"Tea": (46, 125, 50), "Snacks": (230, 81, 0), "Kitchen": (69, 90, 100), "Home": (106, 27, 154), "Stationery": (21, 101, 192)}
+COLOURS = {
+    "Tea": (46, 125, 50),
+    "Snacks": (230, 81, 0),
+    "Kitchen": (69, 90, 100),
+    "Home": (106, 27, 154),
+    "Stationery": (21, 101, 192),
+}
 
 
 def _font(size: int) -> ImageFont.ImageFont:
@@ -50,7 +101,9 @@ def _product_image(sku: str, name: str, category: str) -> str:
     r, g, b = COLOURS[category]
     # A soft gradient from the category colour to a lighter shade, so pictures are not flat.
     lighter = Image.new("RGB", (480, 480), (min(255, r + 90), min(255, g + 90), min(255, b + 90)))
-    image = Image.composite(lighter, Image.new("RGB", (480, 480), (r, g, b)), Image.linear_gradient("L").resize((480, 480)))
+    image = Image.composite(
+        lighter, Image.new("RGB", (480, 480), (r, g, b)), Image.linear_gradient("L").resize((480, 480))
+    )
     draw = ImageDraw.Draw(image)
     initials = "".join(word[0] for word in name.split()[:2]).upper()
     draw.ellipse((110, 70, 370, 330), fill=(255, 255, 255))
@@ -79,9 +132,14 @@ def seed_demo() -> dict:
             price = 500 + int(hashlib.sha256(sku.encode()).hexdigest(), 16) % 30000
             price -= price % 10
             catalog.create_product(
-                sku, name, price, current_app.config["DEFAULT_CURRENCY"], category=category,
+                sku,
+                name,
+                price,
+                current_app.config["DEFAULT_CURRENCY"],
+                category=category,
                 description=f"{name} from the Oneshelf {category.lower()} range.",
-                barcode=_barcode(n), image=_product_image(sku, name, category),
+                barcode=_barcode(n),
+                image=_product_image(sku, name, category),
             )
     for email, name, password in (ADMIN, CLERK):
         staff.create_staff(email, name, password, "admin" if email == ADMIN[0] else "clerk")
@@ -98,9 +156,11 @@ def seed_demo() -> dict:
 @with_appcontext
 def demo_command(if_empty: bool) -> None:
     """Seed a demo store: two stores and a warehouse, 40 products, an admin and a clerk."""
-    has_data = db.session.scalar(select(func.count()).select_from(Product)) or db.session.scalar(
-        select(func.count()).select_from(Location)
-    ) or db.session.scalar(select(func.count()).select_from(StaffUser))
+    has_data = (
+        db.session.scalar(select(func.count()).select_from(Product))
+        or db.session.scalar(select(func.count()).select_from(Location))
+        or db.session.scalar(select(func.count()).select_from(StaffUser))
+    )
     if has_data:
         if if_empty:
             click.echo("Database already has data; demo not seeded.")

@@ -21,9 +21,7 @@ class DomainError(Exception):
 
     status = 422
 
-    def __init__(
-        self, code: str, message: str, *, status: int | None = None, details: Any = None
-    ) -> None:
+    def __init__(self, code: str, message: str, *, status: int | None = None, details: Any = None) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
@@ -132,9 +130,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):
         if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
-            return error_response(
-                503, "busy", "The database is busy. Please retry.", headers={"Retry-After": "1"}
-            )
+            return error_response(503, "busy", "The database is busy. Please retry.", headers={"Retry-After": "1"})
         log.exception("database error")
         return error_response(500, "internal_error", "Something went wrong on our side.")
 

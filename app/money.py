@@ -29,9 +29,7 @@ def parse_amount(text: str, currency: str) -> int:
         raise DomainError("invalid_price", f"Price {text!r} must be zero or more.")
     minor = value.scaleb(get_currency_precision(currency))
     if minor != minor.to_integral_value():
-        raise DomainError(
-            "invalid_price", f"Price {text!r} has more decimals than {currency} allows."
-        )
+        raise DomainError("invalid_price", f"Price {text!r} has more decimals than {currency} allows.")
     return int(minor)
 
 

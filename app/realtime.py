@@ -10,9 +10,7 @@ from sqlalchemy.orm import Session
 PENDING = "oneshelf_pending_events"
 
 
-def queue_event(
-    session: Session, name: str, data: dict[str, Any], *, room: str, namespace: str = "/live"
-) -> None:
+def queue_event(session: Session, name: str, data: dict[str, Any], *, room: str, namespace: str = "/live") -> None:
     """Emit ``name`` to ``room`` once the session's transaction commits."""
     # Begin the transaction now, so that a rollback (which is a no-op without one) drops it.
     session.connection()

@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, text
 from app import create_app
 from app.config import TestConfig
 from app.extensions import db as _db
+from tests.live_server import live_server  # noqa: F401 - a fixture for every test folder
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
@@ -165,9 +166,14 @@ def signed_in(client, make_staff):
         email = email or f"{role}@example.com"
         make_staff(email=email, role=role)
         page = client.get("/staff/login")
-        response = client.post("/staff/login", data={
-            "email": email, "password": "correct-horse", "csrf_token": csrf_from(page.text),
-        })
+        response = client.post(
+            "/staff/login",
+            data={
+                "email": email,
+                "password": "correct-horse",
+                "csrf_token": csrf_from(page.text),
+            },
+        )
         assert response.status_code == 302, response.text
         return client
 
@@ -185,8 +191,15 @@ def make_location(db):
 
     def make(**overrides):
         n = next(counter)
-        fields = {"code": f"STORE-{n}", "name": f"Store {n}", "kind": "store", "address": f"{n} Main St",
-                  "latitude": 31.2 + n / 100, "longitude": 121.4 + n / 100, "timezone": "Asia/Shanghai"}
+        fields = {
+            "code": f"STORE-{n}",
+            "name": f"Store {n}",
+            "kind": "store",
+            "address": f"{n} Main St",
+            "latitude": 31.2 + n / 100,
+            "longitude": 121.4 + n / 100,
+            "timezone": "Asia/Shanghai",
+        }
         fields.update(overrides)
         location = services.create_location(**fields)
         db.session.commit()
@@ -210,8 +223,15 @@ def make_product(db):
 
     def make(**overrides):
         n = next(counter)
-        fields = {"sku": f"SKU-{n:04d}", "name": f"Product {n}", "price_amount": 1000 + n, "currency": "CNY",
-                  "category": "Tea", "description": f"Product number {n}", "barcode": ean13(n)}
+        fields = {
+            "sku": f"SKU-{n:04d}",
+            "name": f"Product {n}",
+            "price_amount": 1000 + n,
+            "currency": "CNY",
+            "category": "Tea",
+            "description": f"Product number {n}",
+            "barcode": ean13(n),
+        }
         fields.update(overrides)
         product = services.create_product(**fields)
         db.session.commit()

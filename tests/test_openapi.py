@@ -29,5 +29,9 @@ def test_openapi_document_is_valid_and_complete(client):
 def test_every_api_route_is_documented(app):
     spec = app.test_client().get("/api/v1/openapi.json").json
     documented = {p.replace("{", "<").replace("}", ">") for p in spec["paths"]}
-    routes = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/v1/") and not r.rule.endswith("openapi.json")}
+    routes = {
+        r.rule
+        for r in app.url_map.iter_rules()
+        if r.rule.startswith("/api/v1/") and not r.rule.endswith("openapi.json")
+    }
     assert routes <= documented, routes - documented

@@ -110,7 +110,9 @@ def import_products(args):
         return response
     result = importer.import_csv(text, args["mode"])
     if result["errors"] and args["mode"] == "all":
-        raise DomainError("invalid_rows", f"{len(result['errors'])} row(s) are not valid; nothing was imported.", details=result)
+        raise DomainError(
+            "invalid_rows", f"{len(result['errors'])} row(s) are not valid; nothing was imported.", details=result
+        )
     db.session.commit()
     return result
 

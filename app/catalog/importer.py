@@ -95,7 +95,11 @@ def check_rows(text: str, report=None) -> tuple[list[dict[str, Any]], list[dict[
     header = [h.strip().lower() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     if missing:
-        raise DomainError("invalid_header", f"The first line must name the columns; missing: {', '.join(missing)}.", details={"expected": COLUMNS})
+        raise DomainError(
+            "invalid_header",
+            f"The first line must name the columns; missing: {', '.join(missing)}.",
+            details={"expected": COLUMNS},
+        )
     reader.fieldnames = header
     default_currency = current_app.config["DEFAULT_CURRENCY"]
     good, errors = [], []
@@ -133,7 +137,14 @@ def check_rows(text: str, report=None) -> tuple[list[dict[str, Any]], list[dict[
 def import_csv(text: str, mode: str = "all", report=None) -> dict[str, Any]:
     """Check every row, then write them all (or only the good ones with mode="valid_only")."""
     good, errors = check_rows(text, report)
-    result = {"rows": len(good) + len(errors), "errors": errors, "created": 0, "updated": 0, "unchanged": 0, "written": False}
+    result = {
+        "rows": len(good) + len(errors),
+        "errors": errors,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "written": False,
+    }
     if errors and mode == "all" or not good:
         return result
     existing = {p.sku: p for p in db.session.scalars(select(Product).where(Product.sku.in_([v["sku"] for v in good])))}
@@ -187,15 +198,25 @@ def export_rows() -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for p in db.session.scalars(select(Product).order_by(Product.id)):
-        writer.writerow([
-            p.sku, p.name, to_decimal_text(p.price_amount, p.currency), p.currency, p.barcode or "",
-            p.category, p.description, p.image, "true" if p.active else "false",
-        ])
+        writer.writerow(
+            [
+                p.sku,
+                p.name,
+                to_decimal_text(p.price_amount, p.currency),
+                p.currency,
+                p.barcode or "",
+                p.category,
+                p.description,
+                p.image,
+                "true" if p.active else "false",
+            ]
+        )
     return out.getvalue()
 
 
 def export_response() -> Response:
     return Response(
-        export_rows(), mimetype="text/csv",
+        export_rows(),
+        mimetype="text/csv",
         headers={"Content-Disposition": "attachment; filename=products.csv"},
     )

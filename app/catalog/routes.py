@@ -57,8 +57,13 @@ def locations():
         _require_admin()
         try:
             location = services.create_location(
-                form.code.data, form.name.data, form.kind.data, form.address.data or "",
-                form.latitude.data, form.longitude.data, form.timezone.data.strip(),
+                form.code.data,
+                form.name.data,
+                form.kind.data,
+                form.address.data or "",
+                form.latitude.data,
+                form.longitude.data,
+                form.timezone.data.strip(),
             )
             db.session.commit()
             flash(f"{location.name} added; every product has a label there now.", "info")
@@ -85,17 +90,26 @@ def products():
     category = request.args.get("category") or None
     items, cursor = services.list_products(category, q, None, request.args.get("cursor"), 50)
     return render_template(
-        "catalog/products.html", products=items, next_cursor=cursor, q=q or "",
-        category=category or "", categories=services.categories(),
+        "catalog/products.html",
+        products=items,
+        next_cursor=cursor,
+        q=q or "",
+        category=category or "",
+        categories=services.categories(),
     )
 
 
 def _form_fields(form: ProductForm) -> dict:
     currency = form.currency.data.strip().upper()
     return {
-        "name": form.name.data, "price_amount": parse_amount(form.price.data, currency), "currency": currency,
-        "barcode": form.barcode.data or None, "category": form.category.data or "",
-        "image": form.image.data or "", "description": form.description.data or "", "active": form.active.data,
+        "name": form.name.data,
+        "price_amount": parse_amount(form.price.data, currency),
+        "currency": currency,
+        "barcode": form.barcode.data or None,
+        "category": form.category.data or "",
+        "image": form.image.data or "",
+        "description": form.description.data or "",
+        "active": form.active.data,
     }
 
 

@@ -48,8 +48,17 @@ class LocationPage(ma.Schema):
 
 
 class Price(StrictSchema):
-    amount = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=0), metadata={"description": "Integer minor units (cents, fen)."})
-    currency = ma.fields.String(load_default=None, validate=validate.Length(equal=3), metadata={"description": "ISO 4217 code; the shop's default when left out."})
+    amount = ma.fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=0),
+        metadata={"description": "Integer minor units (cents, fen)."},
+    )
+    currency = ma.fields.String(
+        load_default=None,
+        validate=validate.Length(equal=3),
+        metadata={"description": "ISO 4217 code; the shop's default when left out."},
+    )
 
 
 class ProductPatch(StrictSchema):
@@ -58,7 +67,9 @@ class ProductPatch(StrictSchema):
     price = ma.fields.Nested(Price)
     image = ma.fields.String(validate=validate.Length(max=500))
     category = ma.fields.String(validate=validate.Length(max=80))
-    barcode = ma.fields.String(allow_none=True, metadata={"description": "Legacy EAN-13 or UPC-A; the check digit is verified."})
+    barcode = ma.fields.String(
+        allow_none=True, metadata={"description": "Legacy EAN-13 or UPC-A; the check digit is verified."}
+    )
     active = ma.fields.Boolean(truthy={True}, falsy={False})
 
 
@@ -77,7 +88,9 @@ class ProductOut(ma.Schema):
     sku = ma.fields.String()
     name = ma.fields.String()
     description = ma.fields.String()
-    price = ma.fields.Function(lambda p: {"amount": p.price_amount, "currency": p.currency}, metadata={"type": "object"})
+    price = ma.fields.Function(
+        lambda p: {"amount": p.price_amount, "currency": p.currency}, metadata={"type": "object"}
+    )
     image = ma.fields.String()
     category = ma.fields.String()
     barcode = ma.fields.String(allow_none=True)
@@ -97,7 +110,11 @@ class ProductPage(ma.Schema):
 
 
 class ImportArgs(StrictSchema):
-    mode = ma.fields.String(load_default="all", validate=validate.OneOf(["all", "valid_only"]), metadata={"description": "all: write nothing if any row is bad; valid_only: import the good rows."})
+    mode = ma.fields.String(
+        load_default="all",
+        validate=validate.OneOf(["all", "valid_only"]),
+        metadata={"description": "all: write nothing if any row is bad; valid_only: import the good rows."},
+    )
 
 
 def product_fields(body: dict, default_currency: str) -> dict:

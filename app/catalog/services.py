@@ -72,8 +72,13 @@ def create_location(
     if db.session.scalar(select(Location.id).filter_by(code=code)):
         raise Conflict("location_exists", f"Location {code} already exists.")
     location = Location(
-        code=code, name=name.strip(), kind=kind, address=address.strip(),
-        latitude=latitude, longitude=longitude, timezone=check_timezone(timezone),
+        code=code,
+        name=name.strip(),
+        kind=kind,
+        address=address.strip(),
+        latitude=latitude,
+        longitude=longitude,
+        timezone=check_timezone(timezone),
     )
     db.session.add(location)
     db.session.flush()
@@ -200,8 +205,11 @@ def find_products(skus: list[str]) -> list[Product]:
 
 
 def list_products(
-    category: str | None = None, q: str | None = None, active: bool | None = None,
-    cursor: str | None = None, limit: int = 50,
+    category: str | None = None,
+    q: str | None = None,
+    active: bool | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
 ):
     """A page of products, filtered by category, search text or active flag."""
     query = select(Product)
@@ -211,12 +219,16 @@ def list_products(
         query = query.where(Product.active.is_(active))
     if q:
         like = f"%{q.strip().lower()}%"
-        query = query.where(func.lower(Product.name).like(like) | func.lower(Product.sku).like(like) | (Product.barcode == q.strip()))
+        query = query.where(
+            func.lower(Product.name).like(like) | func.lower(Product.sku).like(like) | (Product.barcode == q.strip())
+        )
     return paginate(query, Product.id, cursor, limit)
 
 
 def categories() -> list[str]:
-    return list(db.session.scalars(select(Product.category).distinct().where(Product.category != "").order_by(Product.category)))
+    return list(
+        db.session.scalars(select(Product.category).distinct().where(Product.category != "").order_by(Product.category))
+    )
 
 
 def counts() -> dict[str, int]:

@@ -80,7 +80,9 @@ def job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def run_in_background(job_id: str, work: Callable[[Report], dict[str, Any] | tuple[dict[str, Any], bytes, str]]) -> None:
+def run_in_background(
+    job_id: str, work: Callable[[Report], dict[str, Any] | tuple[dict[str, Any], bytes, str]]
+) -> None:
     """Run ``work(report)`` in a background task with its own app context and session.
 
     ``work`` returns a result dict, or (result, file bytes, file extension).

@@ -17,8 +17,12 @@ class Label(db.Model):
     __table_args__ = (
         # One current label per product and location; retired ones stay for old prints.
         Index(
-            "uq_labels_current", "product_id", "location_id", unique=True,
-            sqlite_where=text("retired_at IS NULL"), postgresql_where=text("retired_at IS NULL"),
+            "uq_labels_current",
+            "product_id",
+            "location_id",
+            unique=True,
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
         ),
     )
 

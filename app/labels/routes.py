@@ -67,8 +67,11 @@ def reprint():
         job = services.start_print_job(services.labels_to_print(code, skus), fmt)
         return redirect(url_for("jobs.job_page", job_id=job.id))
     return render_template(
-        "labels/reprint.html", labels=services.reprint_list(location), location=location,
-        locations=catalog.all_locations(), formats=FORMAT_CHOICES,
+        "labels/reprint.html",
+        labels=services.reprint_list(location),
+        location=location,
+        locations=catalog.all_locations(),
+        formats=FORMAT_CHOICES,
     )
 
 

@@ -31,6 +31,10 @@ class LabelPage(ma.Schema):
 
 class PrintIn(StrictSchema):
     location = ma.fields.String(required=True)
-    skus = ma.fields.List(ma.fields.String(), load_default=None, metadata={"description": "Leave out for every active product."})
+    skus = ma.fields.List(
+        ma.fields.String(), load_default=None, metadata={"description": "Leave out for every active product."}
+    )
     format = ma.fields.String(load_default="a4", validate=validate.OneOf(FORMATS))
-    background = ma.fields.Boolean(load_default=False, metadata={"description": "Always answer 202 with a job, whatever the size."})
+    background = ma.fields.Boolean(
+        load_default=False, metadata={"description": "Always answer 202 with a job, whatever the size."}
+    )

@@ -69,7 +69,14 @@ def ensure_labels(products: list[Product] | None = None, locations: list[Locatio
         ).tuples()
     )
     rows = [
-        {"code": new_code(), "product_id": p, "location_id": loc, "version": 1, "printed_version": 0, "created_at": utcnow()}
+        {
+            "code": new_code(),
+            "product_id": p,
+            "location_id": loc,
+            "version": 1,
+            "printed_version": 0,
+            "created_at": utcnow(),
+        }
         for p in product_ids
         for loc in location_ids
         if (p, loc) not in existing
@@ -175,9 +182,13 @@ def label_data(labels: list[Label]) -> list[Any]:
 
     return [
         LabelData(
-            code=label.code, url=label_url(label.code), name=label.product.name,
+            code=label.code,
+            url=label_url(label.code),
+            name=label.product.name,
             price=format_money(label.product.price_amount, label.product.currency),
-            sku=label.product.sku, barcode=label.product.barcode, location=label.location.name,
+            sku=label.product.sku,
+            barcode=label.product.barcode,
+            location=label.location.name,
         )
         for label in labels
     ]

@@ -10,14 +10,23 @@ from app.scans.models import CHANNELS, Scan
 
 
 def record_scan(
-    code: str, channel: str, *, label=None, shopper_session: str | None = None,
-    member_id: int | None = None, device: str | None = None,
+    code: str,
+    channel: str,
+    *,
+    label=None,
+    shopper_session: str | None = None,
+    member_id: int | None = None,
+    device: str | None = None,
 ) -> Scan:
     """Record that ``code`` was scanned; a label gives the product and location."""
     if channel not in CHANNELS:
         raise DomainError("invalid_channel", f"Channel must be one of: {', '.join(CHANNELS)}.")
     scan = Scan(
-        code=code[:64], channel=channel, shopper_session=shopper_session, member_id=member_id, device=device,
+        code=code[:64],
+        channel=channel,
+        shopper_session=shopper_session,
+        member_id=member_id,
+        device=device,
         label_id=label.id if label else None,
         product_id=label.product_id if label else None,
         location_id=label.location_id if label else None,

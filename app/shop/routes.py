@@ -40,12 +40,18 @@ def product_at_store(code: str):
     scans.record_scan(label.code, "phone", label=label, shopper_session=session_id)
     db.session.commit()
     product = label.product
-    response = make_response(render_template(
-        "shop/product.html", label=label, product=product, location=label.location,
-        price=format_money(product.price_amount, product.currency),
-    ))
+    response = make_response(
+        render_template(
+            "shop/product.html",
+            label=label,
+            product=product,
+            location=label.location,
+            price=format_money(product.price_amount, product.currency),
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     if new:
-        response.set_cookie(SHOPPER_COOKIE, session_id, max_age=365 * 86400, httponly=True, samesite="Lax",
-                            secure=request.is_secure)
+        response.set_cookie(
+            SHOPPER_COOKIE, session_id, max_age=365 * 86400, httponly=True, samesite="Lax", secure=request.is_secure
+        )
     return response

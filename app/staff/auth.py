@@ -59,9 +59,7 @@ def require_api_role(role: str):
         def wrapper(*args, **kwargs):
             actor = current_actor()
             if actor is None:
-                raise Unauthorized(
-                    "unauthorized", "Send 'Authorization: Bearer <key>' or sign in as staff."
-                )
+                raise Unauthorized("unauthorized", "Send 'Authorization: Bearer <key>' or sign in as staff.")
             if not actor.may(role):
                 raise Forbidden("forbidden", f"This needs the {role} role.")
             return view(*args, **kwargs)

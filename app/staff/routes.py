@@ -92,9 +92,7 @@ def api_keys():
             db.session.commit()
         except DomainError as error:
             flash(error.message, "error")
-    return render_template(
-        "staff/keys.html", form=form, keys=services.list_api_keys(), new_key=new_key
-    )
+    return render_template("staff/keys.html", form=form, keys=services.list_api_keys(), new_key=new_key)
 
 
 @bp.post("/staff/keys/<prefix>/revoke")

@@ -79,18 +79,14 @@ def wait_images_loaded(page: Page, selector: str) -> list[int]:
         "s => [...document.querySelectorAll(s)].every(img => img.complete)",
         arg=selector,
     )
-    return page.eval_on_selector_all(
-        selector, "imgs => imgs.map(img => img.naturalWidth)"
-    )
+    return page.eval_on_selector_all(selector, "imgs => imgs.map(img => img.naturalWidth)")
 
 
 def need_tool(name: str) -> str:
     """The path of a tool the test needs, or fail saying how to install it."""
     path = shutil.which(name)
     if path is None:
-        pytest.fail(
-            f"{name} is not installed; run: sudo apt-get install -y poppler-utils"
-        )
+        pytest.fail(f"{name} is not installed; run: sudo apt-get install -y poppler-utils")
     return path
 
 
@@ -105,9 +101,7 @@ def decode_qr_codes(pdf: Path, workdir: Path) -> list[str]:
     found: list[str] = []
     for png in sorted(workdir.glob("page*.png")):
         with Image.open(png) as image:
-            found += [
-                s.data.decode() for s in zbar_decode(image, symbols=[ZBarSymbol.QRCODE])
-            ]
+            found += [s.data.decode() for s in zbar_decode(image, symbols=[ZBarSymbol.QRCODE])]
     return found
 
 
@@ -124,9 +118,7 @@ def pdf_text(pdf: Path) -> str:
 
 def demo_label(server: LiveServer, sku: str, store_code: str) -> DemoLabel:
     """The current label of a demo product at a store, from the server's database."""
-    db = sqlite3.connect(
-        f"file:{server.instance_path / 'oneshelf.db'}?mode=ro", uri=True
-    )
+    db = sqlite3.connect(f"file:{server.instance_path / 'oneshelf.db'}?mode=ro", uri=True)
     try:
         row = db.execute(
             "SELECT labels.code, products.name, products.price_amount,"
@@ -173,9 +165,7 @@ def test_admin_adds_a_product_prints_its_label_and_a_phone_opens_it(
     page.goto("/staff/login")
     page.get_by_label("E-mail").fill(ADMIN[0])
     page.get_by_label("Password").fill("not-the-password")
-    with page.expect_response(
-        lambda r: r.url.endswith("/staff/login") and r.request.method == "POST"
-    ) as sent:
+    with page.expect_response(lambda r: r.url.endswith("/staff/login") and r.request.method == "POST") as sent:
         page.get_by_role("button", name="Sign in").click()
     expect(page.locator(".flash.error")).to_have_text("E-mail or password is wrong.")
     assert sent.value.status == 401
@@ -186,12 +176,8 @@ def test_admin_adds_a_product_prints_its_label_and_a_phone_opens_it(
     page.get_by_label("Password").fill(ADMIN[2])
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(re.compile(r"/staff/$"))
-    expect(page.get_by_role("heading", level=1)).to_have_text(
-        f"Good to see you, {ADMIN[1].split()[0]}"
-    )
-    expect(page.locator(".tile").first).to_have_text(
-        re.compile(r"2\s+stores · 1\s+warehouses")
-    )
+    expect(page.get_by_role("heading", level=1)).to_have_text(f"Good to see you, {ADMIN[1].split()[0]}")
+    expect(page.locator(".tile").first).to_have_text(re.compile(r"2\s+stores · 1\s+warehouses"))
     products_before = dashboard_product_count(page)
     assert products_before >= 40
 
@@ -205,9 +191,7 @@ def test_admin_adds_a_product_prints_its_label_and_a_phone_opens_it(
     page.get_by_label("Price").fill(price)
     page.get_by_label("Old barcode (EAN-13 / UPC-A)").fill(wrong_check_digit(barcode))
     page.get_by_label("Category").fill("Tea")
-    with page.expect_response(
-        lambda r: r.url.endswith("/staff/products/new") and r.request.method == "POST"
-    ) as sent:
+    with page.expect_response(lambda r: r.url.endswith("/staff/products/new") and r.request.method == "POST") as sent:
         page.get_by_role("button", name="Add product").click()
     assert sent.value.status == 422
     expect(page.locator(".flash.error")).to_contain_text("wrong check digit")
@@ -217,18 +201,14 @@ def test_admin_adds_a_product_prints_its_label_and_a_phone_opens_it(
     page.get_by_label("Old barcode (EAN-13 / UPC-A)").fill(barcode)
     page.get_by_role("button", name="Add product").click()
     expect(page).to_have_url(re.compile(rf"/staff/products/{sku}$"))
-    expect(page.locator(".flash.info")).to_contain_text(
-        f"{name} added with a label at every location"
-    )
+    expect(page.locator(".flash.info")).to_contain_text(f"{name} added with a label at every location")
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
     # Its labels: one per location, each with a QR image that really loaded.
     rows = page.locator("table.labels tbody tr")
     expect(rows).to_have_count(3)
     widths = wait_images_loaded(page, "table.labels img.qr")
-    assert len(widths) == 3 and all(w > 0 for w in widths), (
-        f"QR images did not load: {widths}"
-    )
+    assert len(widths) == 3 and all(w > 0 for w in widths), f"QR images did not load: {widths}"
     pudong = rows.filter(has_text="Oneshelf Pudong")
     code = pudong.get_attribute("data-code")
     assert code and re.fullmatch(r"[A-Z2-7]{8}", code), code
@@ -285,9 +265,7 @@ def test_admin_adds_a_product_prints_its_label_and_a_phone_opens_it(
 # ---- the shopper's phone -------------------------------------------------------------
 
 
-def test_phone_opens_a_shelf_label_in_either_case(
-    phone: Page, live_server: LiveServer
-) -> None:
+def test_phone_opens_a_shelf_label_in_either_case(phone: Page, live_server: LiveServer) -> None:
     """/Q/<CODE> as printed and /q/<code> by hand show the product at the store."""
     label = demo_label(live_server, "TEA-001", "SH-JINGAN")
     for path in (f"/Q/{label.code}", f"/q/{label.code.lower()}"):
@@ -295,9 +273,7 @@ def test_phone_opens_a_shelf_label_in_either_case(
         assert response is not None and response.status == 200, path
         expect_phone_product_page(phone, label.product, label.price, label.store)
     widths = wait_images_loaded(phone, "img.hero")
-    assert widths and all(w > 0 for w in widths), (
-        f"the product picture did not load: {widths}"
-    )
+    assert widths and all(w > 0 for w in widths), f"the product picture did not load: {widths}"
     # Nothing sticks out sideways on a phone.
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
     save_screenshot(phone, "screenshot-phone.png")
@@ -307,9 +283,7 @@ def test_phone_unknown_code_shows_the_friendly_not_found_page(phone: Page) -> No
     """A code that is no label answers 404 with words a shopper understands."""
     response = phone.goto("/Q/ZZZZZZZZ")
     assert response is not None and response.status == 404
-    expect(phone.get_by_role("heading", level=1)).to_have_text(
-        "We don't know this label"
-    )
+    expect(phone.get_by_role("heading", level=1)).to_have_text("We don't know this label")
     expect(phone.locator("main")).to_contain_text("ZZZZZZZZ")
     expect(phone.locator("main")).to_contain_text("Please ask a member of staff")
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390

@@ -11,8 +11,23 @@ from tests.conftest import ean13
 
 both = pytest.mark.parametrize("app", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 
-STORE = {"code": "sh-1", "name": "Shanghai One", "kind": "store", "address": "1 Bund", "latitude": 31.24, "longitude": 121.49, "timezone": "Asia/Shanghai"}
-TEA = {"sku": "TEA-1", "name": "Green Tea", "description": "Spring harvest", "price": {"amount": 4550, "currency": "CNY"}, "category": "Tea", "barcode": "4006381333931"}
+STORE = {
+    "code": "sh-1",
+    "name": "Shanghai One",
+    "kind": "store",
+    "address": "1 Bund",
+    "latitude": 31.24,
+    "longitude": 121.49,
+    "timezone": "Asia/Shanghai",
+}
+TEA = {
+    "sku": "TEA-1",
+    "name": "Green Tea",
+    "description": "Spring harvest",
+    "price": {"amount": 4550, "currency": "CNY"},
+    "category": "Tea",
+    "barcode": "4006381333931",
+}
 
 
 @both
@@ -71,8 +86,12 @@ def test_pagination_walks_every_product_once(client, admin_headers, make_product
 def test_search_by_name_sku_or_barcode(client, admin_headers, make_product):
     make_product(name="Jasmine Pearls")
     other = make_product(name="Wok")
-    assert [p["name"] for p in client.get("/api/v1/products?q=jasmine", headers=admin_headers).json["items"]] == ["Jasmine Pearls"]
-    assert [p["sku"] for p in client.get(f"/api/v1/products?q={other.barcode}", headers=admin_headers).json["items"]] == [other.sku]
+    assert [p["name"] for p in client.get("/api/v1/products?q=jasmine", headers=admin_headers).json["items"]] == [
+        "Jasmine Pearls"
+    ]
+    assert [
+        p["sku"] for p in client.get(f"/api/v1/products?q={other.barcode}", headers=admin_headers).json["items"]
+    ] == [other.sku]
 
 
 def test_bad_cursor_is_400(client, admin_headers):

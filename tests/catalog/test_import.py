@@ -16,7 +16,9 @@ HEADER = "sku,name,price,currency,barcode,category,description,image,active\n"
 
 
 def _post(client, headers, text, mode="all"):
-    return client.post(f"/api/v1/products/import?mode={mode}", data=text.encode(), content_type="text/csv", headers=headers)
+    return client.post(
+        f"/api/v1/products/import?mode={mode}", data=text.encode(), content_type="text/csv", headers=headers
+    )
 
 
 def _count(db):
@@ -73,7 +75,12 @@ def test_existing_skus_are_updated(client, admin_headers, make_product, db):
 def test_missing_header_and_bad_encoding(client, admin_headers):
     no_header = _post(client, admin_headers, "A-1,Apple,3.50\n")
     assert no_header.status_code == 422 and no_header.json["error"]["code"] == "invalid_header"
-    latin1 = client.post("/api/v1/products/import", data=(HEADER + "A,Caf\xe9,1,,,,,,\n").encode("latin-1"), content_type="text/csv", headers=admin_headers)
+    latin1 = client.post(
+        "/api/v1/products/import",
+        data=(HEADER + "A,Caf\xe9,1,,,,,,\n").encode("latin-1"),
+        content_type="text/csv",
+        headers=admin_headers,
+    )
     assert latin1.status_code == 400 and latin1.json["error"]["code"] == "invalid_encoding"
     empty = client.post("/api/v1/products/import", data=b"", content_type="text/csv", headers=admin_headers)
     assert empty.status_code == 400

@@ -14,8 +14,16 @@ from tests.conftest import csrf_from, ean13
 def test_admin_adds_a_location_and_sees_it(signed_in, db):
     client = signed_in("admin")
     page = client.get("/staff/locations")
-    form = {"code": "sh-xh", "name": "Xuhui", "kind": "store", "address": "1 Road", "latitude": "31.19",
-            "longitude": "121.43", "timezone": "Asia/Shanghai", "csrf_token": csrf_from(page.text)}
+    form = {
+        "code": "sh-xh",
+        "name": "Xuhui",
+        "kind": "store",
+        "address": "1 Road",
+        "latitude": "31.19",
+        "longitude": "121.43",
+        "timezone": "Asia/Shanghai",
+        "csrf_token": csrf_from(page.text),
+    }
     response = client.post("/staff/locations", data=form, follow_redirects=True)
     assert "Xuhui added" in response.text and "SH-XH" in response.text
     bad = client.post("/staff/locations", data={**form, "code": "sh-2", "timezone": "Nowhere/City"})
@@ -27,14 +35,31 @@ def test_admin_adds_and_edits_a_product(signed_in, db, make_location):
     make_location()
     client = signed_in("admin")
     page = client.get("/staff/products/new")
-    form = {"sku": "TEA-7", "name": "Oolong", "price": "38.00", "currency": "CNY", "barcode": ean13(7),
-            "category": "Tea", "description": "Roasted", "image": "", "active": "y", "csrf_token": csrf_from(page.text)}
-    wrong = client.post("/staff/products/new", data={**form, "barcode": ean13(7)[:-1] + "0" if ean13(7)[-1] != "0" else ean13(7)[:-1] + "1"})
+    form = {
+        "sku": "TEA-7",
+        "name": "Oolong",
+        "price": "38.00",
+        "currency": "CNY",
+        "barcode": ean13(7),
+        "category": "Tea",
+        "description": "Roasted",
+        "image": "",
+        "active": "y",
+        "csrf_token": csrf_from(page.text),
+    }
+    wrong = client.post(
+        "/staff/products/new",
+        data={**form, "barcode": ean13(7)[:-1] + "0" if ean13(7)[-1] != "0" else ean13(7)[:-1] + "1"},
+    )
     assert wrong.status_code == 422 and "wrong check digit" in wrong.text
     assert db.session.scalar(select(func.count()).select_from(Product)) == 0
     created = client.post("/staff/products/new", data=form, follow_redirects=True)
     assert "Oolong added" in created.text and "/api/v1/labels/" in created.text
-    edit = client.post("/staff/products/TEA-7", data={**form, "price": "40.50", "csrf_token": csrf_from(created.text)}, follow_redirects=True)
+    edit = client.post(
+        "/staff/products/TEA-7",
+        data={**form, "price": "40.50", "csrf_token": csrf_from(created.text)},
+        follow_redirects=True,
+    )
     assert "Saved." in edit.text
     assert db.session.scalar(select(Product.price_amount).filter_by(sku="TEA-7")) == 4050
     listing = client.get("/staff/products?q=oolong")
@@ -46,8 +71,16 @@ def test_clerk_sees_products_but_cannot_change_them(signed_in, make_product, db)
     client = signed_in("clerk")
     page = client.get(f"/staff/products/{product.sku}")
     assert page.status_code == 200 and "Wok" in page.text and "Add product" not in page.text
-    attempt = client.post(f"/staff/products/{product.sku}", data={
-        "sku": product.sku, "name": "Hacked", "price": "1", "currency": "CNY", "csrf_token": csrf_from(page.text)})
+    attempt = client.post(
+        f"/staff/products/{product.sku}",
+        data={
+            "sku": product.sku,
+            "name": "Hacked",
+            "price": "1",
+            "currency": "CNY",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
     assert attempt.status_code == 403
     db.session.refresh(product)
     assert product.name == "Wok"
@@ -57,9 +90,15 @@ def test_import_page_reports_bad_lines_and_writes_nothing(signed_in, db):
     client = signed_in("admin")
     page = client.get("/staff/products/import")
     csv_text = "sku,name,price\nA-1,Apple,1.00\nB-1,Bad,-3\n"
-    response = client.post("/staff/products/import", data={
-        "file": (io.BytesIO(csv_text.encode()), "products.csv"), "mode": "all", "csrf_token": csrf_from(page.text)},
-        content_type="multipart/form-data")
+    response = client.post(
+        "/staff/products/import",
+        data={
+            "file": (io.BytesIO(csv_text.encode()), "products.csv"),
+            "mode": "all",
+            "csrf_token": csrf_from(page.text),
+        },
+        content_type="multipart/form-data",
+    )
     assert response.status_code == 302 and "/staff/jobs/" in response.headers["Location"]
     job_page = client.get(response.headers["Location"])
     assert "Importing products" in job_page.text

@@ -54,9 +54,15 @@ def test_qr_png_decodes_and_is_cached_with_etag(client, admin_headers, make_loca
 def test_print_small_job_returns_pdf(client, clerk_headers, make_location, make_product):
     store = make_location()
     products = [make_product() for _ in range(3)]
-    response = client.post("/api/v1/labels", json={"location": store.code, "skus": [p.sku for p in products[:2]], "format": "thermal-50x30"}, headers=clerk_headers)
+    response = client.post(
+        "/api/v1/labels",
+        json={"location": store.code, "skus": [p.sku for p in products[:2]], "format": "thermal-50x30"},
+        headers=clerk_headers,
+    )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
-    info = subprocess.run([need_tool("pdfinfo"), "-"], input=response.data, capture_output=True, check=True).stdout.decode()
+    info = subprocess.run(
+        [need_tool("pdfinfo"), "-"], input=response.data, capture_output=True, check=True
+    ).stdout.decode()
     assert "Pages:           2" in info  # one thermal label a page
     assert "50 x 30 mm" in info or "141.73 x 85.04 pts" in info or "141.732 x 85.0394 pts" in info
 

@@ -22,7 +22,10 @@ def test_print_page_makes_a_pdf_job(signed_in, make_location, make_product):
     client = signed_in("clerk")
     page = client.get(f"/staff/labels?location={store.code}&sku={product.sku}")
     assert page.status_code == 200 and "checked" in page.text
-    response = client.post("/staff/labels", data={"location": store.code, "format": "a4", "sku": [product.sku], "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/staff/labels",
+        data={"location": store.code, "format": "a4", "sku": [product.sku], "csrf_token": csrf_from(page.text)},
+    )
     assert response.status_code == 302
     job_page = client.get(response.headers["Location"])
     job = _wait(client, job_page.text.split('data-status-url="')[1].split('"')[0])
@@ -44,7 +47,9 @@ def test_reprint_list_after_price_change(signed_in, make_location, make_product,
     db.session.commit()
     page = staff.get(f"/staff/labels/reprint?location={store.code}")
     assert "Teapot" in page.text and "1 / 2" in page.text
-    response = staff.post("/staff/labels/reprint", data={"location": store.code, "format": "a4", "csrf_token": csrf_from(page.text)})
+    response = staff.post(
+        "/staff/labels/reprint", data={"location": store.code, "format": "a4", "csrf_token": csrf_from(page.text)}
+    )
     job_page = staff.get(response.headers["Location"])
     assert _wait(staff, job_page.text.split('data-status-url="')[1].split('"')[0])["status"] == "done"
     assert "Every printed label is up to date" in staff.get("/staff/labels/reprint").text
@@ -56,6 +61,8 @@ def test_new_code_for_a_lost_label(signed_in, make_location, make_product, clien
     staff = signed_in("clerk")
     page = staff.get(f"/staff/products/{product.sku}")
     old = page.text.split('data-code="')[1].split('"')[0]
-    response = staff.post(f"/staff/labels/{old}/replace", data={"csrf_token": csrf_from(page.text)}, follow_redirects=True)
+    response = staff.post(
+        f"/staff/labels/{old}/replace", data={"csrf_token": csrf_from(page.text)}, follow_redirects=True
+    )
     assert f"Label {old} retired" in response.text
     assert client.get(f"/q/{old}").status_code == 302

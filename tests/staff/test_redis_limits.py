@@ -33,8 +33,12 @@ with app.app_context():
 def test_two_processes_share_one_sign_in_limit(tmp_path):
     redis_url = need_redis()
     url = f"sqlite:///{tmp_path / 'shared.db'}"
-    settings = {"RATELIMIT_ENABLED": True, "RATELIMIT_STORAGE_URI": redis_url, "SIGNIN_RATE_LIMIT": "4 per minute",
-                "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
+    settings = {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": redis_url,
+        "SIGNIN_RATE_LIMIT": "4 per minute",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+    }
     app = make_app(url, tmp_path / "one", **settings)
     with app.app_context():
         services.create_staff("a@example.com", "A", "correct-horse", "admin")
@@ -44,13 +48,20 @@ def test_two_processes_share_one_sign_in_limit(tmp_path):
         with app.app_context():
             client = app.test_client()
             token = csrf_from(client.get("/staff/login").text)
-            status = client.post("/staff/login", data={"email": "a@example.com", "password": "wrong", "csrf_token": token}).status_code
+            status = client.post(
+                "/staff/login", data={"email": "a@example.com", "password": "wrong", "csrf_token": token}
+            ).status_code
             db.session.remove()
             return status
 
     def other_process() -> int:
-        out = subprocess.run([sys.executable, "-c", ATTEMPT, url, str(tmp_path / "two"), json.dumps(settings)],
-                             cwd=ROOT, capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [sys.executable, "-c", ATTEMPT, url, str(tmp_path / "two"), json.dumps(settings)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return int(out.stdout.strip().splitlines()[-1])
 
     # Alternate between this process and another: the fifth attempt is refused wherever it lands.

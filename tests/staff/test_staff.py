@@ -17,10 +17,15 @@ def test_password_is_stored_with_argon2(make_staff, db):
 def test_sign_in_and_out(client, make_staff):
     make_staff()
     page = client.get("/staff/login")
-    wrong = client.post("/staff/login", data={"email": "admin@example.com", "password": "nope", "csrf_token": csrf_from(page.text)})
+    wrong = client.post(
+        "/staff/login", data={"email": "admin@example.com", "password": "nope", "csrf_token": csrf_from(page.text)}
+    )
     assert wrong.status_code == 401
     assert "E-mail or password is wrong" in wrong.text
-    ok = client.post("/staff/login", data={"email": "ADMIN@example.com", "password": "correct-horse", "csrf_token": csrf_from(page.text)})
+    ok = client.post(
+        "/staff/login",
+        data={"email": "ADMIN@example.com", "password": "correct-horse", "csrf_token": csrf_from(page.text)},
+    )
     assert ok.status_code == 302
     dashboard = client.get("/staff/")
     assert "Good to see you, Ada" in dashboard.text
@@ -51,7 +56,9 @@ def test_clerk_cannot_open_admin_pages(signed_in):
 def test_sign_in_is_rate_limited(tmp_path, db):
     from app.staff import services
 
-    app = make_app(f"sqlite:///{tmp_path / 'rl.db'}", tmp_path / "rl", RATELIMIT_ENABLED=True, SIGNIN_RATE_LIMIT="3 per minute")
+    app = make_app(
+        f"sqlite:///{tmp_path / 'rl.db'}", tmp_path / "rl", RATELIMIT_ENABLED=True, SIGNIN_RATE_LIMIT="3 per minute"
+    )
     with app.app_context():
         services.create_staff("a@example.com", "A", "correct-horse", "admin")
         from app.extensions import db as rl_db
@@ -59,15 +66,35 @@ def test_sign_in_is_rate_limited(tmp_path, db):
         rl_db.session.commit()
         client = app.test_client()
         token = csrf_from(client.get("/staff/login").text)
-        codes = [client.post("/staff/login", data={"email": "a@example.com", "password": "bad", "csrf_token": token}).status_code for _ in range(4)]
+        codes = [
+            client.post(
+                "/staff/login", data={"email": "a@example.com", "password": "bad", "csrf_token": token}
+            ).status_code
+            for _ in range(4)
+        ]
         assert codes == [401, 401, 401, 429]
-        blocked = client.post("/staff/login", data={"email": "a@example.com", "password": "correct-horse", "csrf_token": token})
+        blocked = client.post(
+            "/staff/login", data={"email": "a@example.com", "password": "correct-horse", "csrf_token": token}
+        )
         assert blocked.status_code == 429
         rl_db.session.remove()
 
 
 def test_staff_create_cli(runner, db):
-    result = runner.invoke(args=["staff", "create", "--email", "Boss@Example.com", "--name", "Boss", "--role", "admin", "--password", "long-enough-1"])
+    result = runner.invoke(
+        args=[
+            "staff",
+            "create",
+            "--email",
+            "Boss@Example.com",
+            "--name",
+            "Boss",
+            "--role",
+            "admin",
+            "--password",
+            "long-enough-1",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalar(select(StaffUser).filter_by(email="boss@example.com"))
     assert user.role == "admin"
