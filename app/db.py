@@ -47,15 +47,38 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL for concurrent readers, foreign keys enforced, wait on locks."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
+    if not _is_sqlite(dbapi_connection):
         return
+    # SQLAlchemy emits BEGIN itself (below), so that writers can BEGIN IMMEDIATE.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """On SQLite a writing transaction takes the write lock first (BEGIN IMMEDIATE).
+
+    A transaction that reads and then writes can otherwise fail at once with "database is
+    locked" when another writer committed in between, without waiting.
+    """
+    if conn.dialect.name != "sqlite":
+        return
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("sqlite_write") else "BEGIN")
+
+
+def begin_write(session) -> None:
+    """Start this session's transaction as a writer (waits for SQLite's write lock)."""
+    if not session.in_transaction():
+        session.connection(execution_options={"sqlite_write": True})

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from app import create_app
@@ -75,8 +76,25 @@ def _pg(url: str) -> str:
     return normalise_db_url(url)
 
 
+class FreshSessionClient(FlaskClient):
+    """A test client whose requests start and end outside any open transaction.
+
+    Tests keep one app context pushed, so requests share the test's session; ending its
+    transaction around each request gives every request a fresh view of the database,
+    as it has in a real server.
+    """
+
+    def open(self, *args, **kwargs):
+        _db.session.rollback()
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _db.session.rollback()
+
+
 def make_app(database_url: str, instance: Path, **overrides):
     app = create_app(TestConfig(database_url, instance, **overrides))
+    app.test_client_class = FreshSessionClient
     with app.app_context():
         _db.create_all()
     return app
