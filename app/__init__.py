@@ -74,8 +74,10 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels.api import api as labels_api
     from app.shop import bp as shop
     from app.staff import bp as staff
+    from app.stock import bp as stock_pages
+    from app.stock.api import api as stock_api
 
-    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, shop):
+    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, stock_pages, shop):
         app.register_blueprint(blueprint)
     api = OneshelfApi(
         app,
@@ -85,7 +87,7 @@ def _register_blueprints(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for blueprint in (catalog_api, labels_api, jobs_api):
+    for blueprint in (catalog_api, labels_api, jobs_api, stock_api):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
         ext.csrf.exempt(blueprint)

@@ -1,0 +1,96 @@
+"""Run a write once per Idempotency-Key; replay the first answer to every retry.
+
+Only successful answers are kept: a refused request wrote nothing, so retrying it may
+rightly succeed later. The record is inserted in the same transaction as the effect, so
+two requests racing with one key produce one effect (the loser's insert hits the unique
+constraint, rolls back its effect and replays the winner's answer).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import wraps
+
+from flask import Response, jsonify, request
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.db import begin_write
+from app.errors import DomainError
+from app.extensions import db
+from app.idempotency.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+
+
+def _request_hash() -> str:
+    body = request.get_data()
+    try:
+        body = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        pass  # not JSON: hash the bytes as they came
+    return hashlib.sha256(request.method.encode() + b" " + request.path.encode() + b"\n" + body).hexdigest()
+
+
+def _find(scope: str, key: str) -> IdempotencyRecord | None:
+    return db.session.scalar(select(IdempotencyRecord).filter_by(scope=scope, key=key))
+
+
+def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
+    if record.request_hash != request_hash:
+        raise DomainError(
+            "idempotency_key_reused", f"{HEADER} {record.key!r} was already used for a different request.", status=422
+        )
+    response = jsonify(record.body)
+    response.status_code = record.status_code
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view):
+    """Decorate a writing API view: commit once, and honour Idempotency-Key."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        from app.staff.auth import current_actor
+
+        key = request.headers.get(HEADER)
+        actor = current_actor()
+        begin_write(db.session)
+        if key is None or actor is None:
+            response = view(*args, **kwargs)
+            db.session.commit()
+            return response
+        if not 1 <= len(key) <= 255:
+            raise DomainError("invalid_idempotency_key", f"{HEADER} must be 1 to 255 characters.", status=400)
+        scope = f"{actor.kind}:{actor.id}"
+        request_hash = _request_hash()
+        record = _find(scope, key)
+        if record is not None:
+            return _replay(record, request_hash)
+        response = view(*args, **kwargs)
+        if not isinstance(response, Response) or not 200 <= response.status_code < 300:
+            db.session.commit()
+            return response
+        db.session.add(
+            IdempotencyRecord(
+                scope=scope,
+                key=key,
+                request_hash=request_hash,
+                status_code=response.status_code,
+                body=response.get_json(),
+            )
+        )
+        try:
+            db.session.commit()
+        except IntegrityError:
+            # Another request with this key committed first: undo ours, answer with theirs.
+            db.session.rollback()
+            record = _find(scope, key)
+            if record is None:
+                raise
+            return _replay(record, request_hash)
+        return response
+
+    return wrapper

@@ -1,0 +1,7 @@
+"""One stock ledger across stores and warehouses: movements, levels, reservations, live pushes."""
+
+from flask import Blueprint
+
+bp = Blueprint("stock", __name__)
+
+from app.stock import events, routes  # noqa: E402,F401

@@ -1,0 +1,56 @@
+"""Socket.IO: subscribe to live stock of a product (at one location or all of them)."""
+
+from __future__ import annotations
+
+from flask_login import current_user
+from flask_socketio import join_room
+
+from app.catalog import services as catalog
+from app.errors import DomainError
+from app.extensions import db, socketio
+from app.stock import live, services
+
+
+def _error(error: DomainError) -> dict:
+    return {"ok": False, "error": {"code": error.code, "message": error.message}}
+
+
+@socketio.on("subscribe", namespace="/live")
+def subscribe(data):
+    """Join the room of {"sku", "location"?}; the ack holds the current level(s)."""
+    try:
+        if not isinstance(data, dict) or not isinstance(data.get("sku"), str):
+            raise DomainError("invalid_subscription", 'Send {"sku": "...", "location": "..."} (location optional).')
+        product = catalog.get_product(data["sku"])
+        if data.get("location"):
+            location = catalog.get_location(str(data["location"]))
+            join_room(live.level_room(product.id, location.id))
+            rows = [(location, services.level_of(product, location))]
+        else:
+            join_room(live.product_room(product.id))
+            rows = [(loc, services.level_of(product, loc)) for loc in catalog.all_locations()]
+        return {
+            "ok": True,
+            "levels": [
+                live.level_json(product.sku, loc.code, lvl.on_hand, lvl.reserved, lvl.version) for loc, lvl in rows
+            ],
+        }
+    except DomainError as error:
+        return _error(error)
+    finally:
+        db.session.remove()
+
+
+@socketio.on("staff:subscribe", namespace="/live")
+def staff_subscribe(data):
+    """Staff screens join their location's room (stock changes and low-stock alerts)."""
+    try:
+        if not current_user.is_authenticated:
+            raise DomainError("unauthorized", "Sign in as staff to follow a location.")
+        location = catalog.get_location(str((data or {}).get("location", "")))
+        join_room(live.staff_room(location.id))
+        return {"ok": True, "location": location.code}
+    except DomainError as error:
+        return _error(error)
+    finally:
+        db.session.remove()
