@@ -144,7 +144,8 @@ def record_movement(
     if reason not in SIGN_RULES:
         raise DomainError(
             "invalid_reason",
-            "reason must be one of receive, sale, return, adjust, count (transfers and holds have their own endpoints).",
+            "reason must be one of receive, sale, return, adjust, count "
+            "(transfers and holds have their own endpoints).",
         )
     if delta is None or not SIGN_RULES[reason](delta):
         rule = {"receive": "positive", "return": "positive", "sale": "negative", "adjust": "non-zero"}[reason]
@@ -160,7 +161,8 @@ def _count(product: Product, location: Location, counted: int, **fields: str) ->
         if counted < level.reserved:
             raise Conflict(
                 "insufficient_stock",
-                f"{level.reserved} of {product.sku} are held at {location.code}; release holds before counting {counted}.",
+                f"{level.reserved} of {product.sku} are held at {location.code}; "
+                f"release holds before counting {counted}.",
             )
         # Lock the row at the version we read (the UPDATE holds it to the end of the
         # transaction); if it changed in between, read again.
