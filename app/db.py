@@ -79,6 +79,10 @@ def _sqlite_begin(conn):
 
 
 def begin_write(session) -> None:
-    """Start this session's transaction as a writer (waits for SQLite's write lock)."""
-    if not session.in_transaction():
-        session.connection(execution_options={"sqlite_write": True})
+    """Start this session's transaction as a writer (waits for SQLite's write lock).
+
+    ``session`` may be a scoped session; it must not have begun reading yet.
+    """
+    real = session() if callable(session) else session
+    if not real.in_transaction():
+        real.connection(execution_options={"sqlite_write": True})

@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from flask import has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -85,11 +86,14 @@ class FreshSessionClient(FlaskClient):
     """
 
     def open(self, *args, **kwargs):
-        _db.session.rollback()
+        shared = has_app_context()  # False in a thread of its own: the request gets its own context
+        if shared:
+            _db.session.rollback()
         try:
             return super().open(*args, **kwargs)
         finally:
-            _db.session.rollback()
+            if shared:
+                _db.session.rollback()
 
 
 def make_app(database_url: str, instance: Path, **overrides):

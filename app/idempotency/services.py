@@ -55,9 +55,10 @@ def idempotent(view):
     def wrapper(*args, **kwargs):
         from app.staff.auth import current_actor
 
+        # Before any read: on SQLite the whole request then holds the write lock in turn.
+        begin_write(db.session)
         key = request.headers.get(HEADER)
         actor = current_actor()
-        begin_write(db.session)
         if key is None or actor is None:
             response = view(*args, **kwargs)
             db.session.commit()
