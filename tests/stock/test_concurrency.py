@@ -29,7 +29,7 @@ def _race(app, requests):
 
 @both
 def test_200_buyers_for_100_units(app, client, clerk_headers, make_location, make_product, db):
-    product, store = make_product(), make_location(code="S1")
+    product, _ = make_product(), make_location(code="S1")
     client.post(
         "/api/v1/stock/movements",
         headers=clerk_headers,
@@ -47,7 +47,7 @@ def test_200_buyers_for_100_units(app, client, clerk_headers, make_location, mak
 
 @both
 def test_200_holds_for_100_units(app, client, clerk_headers, make_location, make_product, db):
-    product, store = make_product(), make_location(code="S1")
+    product, _ = make_product(), make_location(code="S1")
     client.post(
         "/api/v1/stock/movements",
         headers=clerk_headers,
@@ -64,7 +64,7 @@ def test_200_holds_for_100_units(app, client, clerk_headers, make_location, make
 
 @both
 def test_one_key_sent_by_many_at_once_has_one_effect(app, client, clerk_headers, make_location, make_product, db):
-    product, store = make_product(), make_location(code="S1")
+    product, _ = make_product(), make_location(code="S1")
     client.post(
         "/api/v1/stock/movements",
         headers=clerk_headers,
