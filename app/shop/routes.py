@@ -11,6 +11,7 @@ from app.extensions import db
 from app.labels import services as labels
 from app.money import format_money
 from app.scans import services as scans
+from app.stock import services as stock
 from app.shop import bp
 
 SHOPPER_COOKIE = "oneshelf_shopper"
@@ -40,6 +41,7 @@ def product_at_store(code: str):
     scans.record_scan(label.code, "phone", label=label, shopper_session=session_id)
     db.session.commit()
     product = label.product
+    here, nearby = stock.stock_around(product, label.location)
     response = make_response(
         render_template(
             "shop/product.html",
@@ -47,6 +49,8 @@ def product_at_store(code: str):
             product=product,
             location=label.location,
             price=format_money(product.price_amount, product.currency),
+            here=here,
+            nearby=nearby,
         )
     )
     response.headers["Cache-Control"] = "no-store"

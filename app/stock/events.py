@@ -7,7 +7,7 @@ from flask_socketio import join_room
 
 from app.catalog import services as catalog
 from app.errors import DomainError
-from app.extensions import db, socketio
+from app.extensions import socketio
 from app.stock import live, services
 
 
@@ -37,8 +37,6 @@ def subscribe(data):
         }
     except DomainError as error:
         return _error(error)
-    finally:
-        db.session.remove()
 
 
 @socketio.on("staff:subscribe", namespace="/live")
@@ -52,5 +50,3 @@ def staff_subscribe(data):
         return {"ok": True, "location": location.code}
     except DomainError as error:
         return _error(error)
-    finally:
-        db.session.remove()

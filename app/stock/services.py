@@ -231,3 +231,33 @@ def low_stock(location: Location | None = None) -> list[StockLevel]:
     if location is not None:
         query = query.where(StockLevel.location_id == location.id)
     return list(db.session.scalars(query.order_by(StockLevel.location_id, StockLevel.on_hand - StockLevel.reserved)))
+
+
+def distance_km(a: Location, b: Location) -> float | None:
+    """Great-circle distance between two locations, when both have coordinates."""
+    if None in (a.latitude, a.longitude, b.latitude, b.longitude):
+        return None
+    from math import asin, cos, radians, sin, sqrt
+
+    dlat, dlon = radians(b.latitude - a.latitude), radians(b.longitude - a.longitude)
+    h = sin(dlat / 2) ** 2 + cos(radians(a.latitude)) * cos(radians(b.latitude)) * sin(dlon / 2) ** 2
+    return 2 * 6371.0 * asin(sqrt(h))
+
+
+def stock_around(
+    product: Product, here: Location
+) -> tuple[StockLevel, list[tuple[Location, StockLevel, float | None]]]:
+    """The level here and at every other location, nearest first."""
+    from app.catalog import services as catalog
+
+    found = {level.location_id: level for level in levels(product, None)}
+    others = []
+    for location in catalog.all_locations():
+        if location.id == here.id:
+            continue
+        level = found.get(location.id) or StockLevel(
+            product_id=product.id, location_id=location.id, on_hand=0, reserved=0, version=0
+        )
+        others.append((location, level, distance_km(here, location)))
+    others.sort(key=lambda row: (row[2] is None, row[2] or 0.0, row[0].name))
+    return found.get(here.id) or level_of(product, here), others

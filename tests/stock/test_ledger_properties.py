@@ -118,7 +118,9 @@ def test_ledger_invariants_hold_for_any_sequence(app, make_product, make_locatio
         def replayable_receive(self, key, i, n):
             """The same key sent again: the first answer comes back and nothing more is added."""
             body = {"sku": product.sku, "location": locations[i].code, "reason": "receive", "delta": n}
-            response = client.post("/api/v1/stock/movements", json=body, headers={**clerk_headers, "Idempotency-Key": key})
+            response = client.post(
+                "/api/v1/stock/movements", json=body, headers={**clerk_headers, "Idempotency-Key": key}
+            )
             if key not in self.sent:
                 assert response.status_code == 201
                 self.sent[key] = body
@@ -138,6 +140,10 @@ def test_ledger_invariants_hold_for_any_sequence(app, make_product, make_locatio
 
     run_state_machine_as_test(
         Ledger,
-        settings=settings(max_examples=40, stateful_step_count=25, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]),
+        settings=settings(
+            max_examples=40,
+            stateful_step_count=25,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+        ),
     )
