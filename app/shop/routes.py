@@ -11,8 +11,8 @@ from app.extensions import db
 from app.labels import services as labels
 from app.money import format_money
 from app.scans import services as scans
-from app.stock import services as stock
 from app.shop import bp
+from app.stock import services as stock
 
 SHOPPER_COOKIE = "oneshelf_shopper"
 
