@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db, socketio
+from app.stock.sweeper import start_sweeper
 
 
 def _banner(app) -> None:
@@ -32,6 +33,7 @@ def main() -> None:
     """Serve the app (threaded, websockets via simple-websocket)."""
     app = create_app()
     _banner(app)
+    start_sweeper(app)
     socketio.run(
         app,
         host=app.config["HOST"],

@@ -45,6 +45,8 @@ class Config:
             env.get("DATABASE_URL") or f"sqlite:///{instance / 'oneshelf.db'}"
         )
         self.REDIS_URL = env.get("REDIS_URL") or None
+        # threading for `make run`; the production server sets its own (see app/wsgi.py).
+        self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "threading")
         self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or f"http://{self.HOST}:{self.PORT}").rstrip("/")
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "CNY")
         self.MEDIA_PATH = str(instance / "media")
