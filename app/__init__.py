@@ -34,7 +34,10 @@ def create_app(config: object | None = None) -> Flask:
     ext.login_manager.login_view = "staff.login"
     ext.login_manager.login_message = "Please sign in to see that page."
     ext.socketio.init_app(
-        app, message_queue=app.config.get("REDIS_URL"), async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading")
+        app,
+        message_queue=app.config.get("REDIS_URL"),
+        channel=app.config.get("SOCKETIO_CHANNEL", "oneshelf"),
+        async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
     )
 
     @ext.login_manager.user_loader

@@ -53,6 +53,11 @@ class Config:
         self.JOBS_PATH = str(instance / "jobs")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
         self.RATELIMIT_HEADERS_ENABLED = True
+        # Redis down must not take sign-in down: limits fall back to this process's memory.
+        self.RATELIMIT_SWALLOW_ERRORS = True
+        self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+        # The Redis channel the server processes of one installation share.
+        self.SOCKETIO_CHANNEL = env.get("SOCKETIO_CHANNEL", "oneshelf")
         self.SIGNIN_RATE_LIMIT = env.get("SIGNIN_RATE_LIMIT", "10 per minute")
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True

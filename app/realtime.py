@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 PENDING = "oneshelf_pending_events"
+log = logging.getLogger(__name__)
 
 
 def queue_event(session: Session, name: str, data: dict[str, Any], *, room: str, namespace: str = "/live") -> None:
@@ -23,7 +25,10 @@ def _emit_after_commit(session: Session) -> None:
 
     events = session.info.pop(PENDING, [])
     for name, data, room, namespace in events:
-        socketio.emit(name, data, to=room, namespace=namespace)
+        try:
+            socketio.emit(name, data, to=room, namespace=namespace)
+        except Exception:  # noqa: BLE001 - the data is committed; a lost push must not fail the request
+            log.exception("could not push %s to %s", name, room)
 
 
 @event.listens_for(Session, "after_soft_rollback")

@@ -13,7 +13,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,19 @@ class LiveServer:
     base_url: str
     instance_path: Path
     log_path: Path
+    env: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         """The absolute URL of a path on this server."""
         return self.base_url + path
+
+    def flask(self, *args: str) -> str:
+        """Run a ``flask`` command against this server's database; returns its output."""
+        return run_flask(list(args), self.env)
+
+    def api_key(self, role: str = "admin") -> str:
+        """A new API key for this server."""
+        return self.flask("keys", "create", "--role", role).strip().splitlines()[-1]
 
     def log(self) -> str:
         """What the server printed so far."""
@@ -42,27 +52,11 @@ class LiveServer:
         )
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A TCP port nobody listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _flask(args: list[str], env: dict[str, str]) -> None:
-    """Run ``flask --app app <args>``; fail with its output if it fails."""
-    done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if done.returncode != 0:
-        command = " ".join(args)
-        output = f"{done.stdout}\n{done.stderr}"
-        pytest.fail(f"flask {command} failed ({done.returncode}):\n{output}")
 
 
 def _wait_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
@@ -84,43 +78,62 @@ def _wait_healthy(server: LiveServer, process: subprocess.Popen[bytes]) -> None:
     pytest.fail(f"the server was not healthy after {waited} ({last}):\n{server.log()}")
 
 
+def server_env(instance: Path, port: int, **extra: str) -> dict[str, str]:
+    """The environment of a server on ``port`` keeping its files in ``instance``."""
+    env = {
+        **os.environ,
+        "INSTANCE_PATH": str(instance),
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "FLASK_APP"):
+        env.pop(name, None)
+    env.update(extra)
+    return env
+
+
+def run_flask(args: list[str], env: dict[str, str]) -> str:
+    """Run ``flask --app app <args>`` and return what it printed; fail with its output if it fails."""
+    done = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    return done.stdout
+
+
+@contextmanager
+def running_server(env: dict[str, str], log_path: Path, command: list[str] | None = None) -> Iterator[LiveServer]:
+    """Start ``python -m app`` (or ``command``) with ``env``; stop it afterwards."""
+    server = LiveServer(env["PUBLIC_BASE_URL"], Path(env["INSTANCE_PATH"]), log_path, env)
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(
+            command or [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    try:
+        _wait_healthy(server, process)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
 @pytest.fixture(scope="session")
 def live_server() -> Iterator[LiveServer]:
     """The real server (migrated, demo data) on a free port, for the session."""
     with tempfile.TemporaryDirectory(prefix="oneshelf-live-") as tmp:
         instance = Path(tmp) / "instance"
         instance.mkdir()
-        port = _free_port()
-        base_url = f"http://127.0.0.1:{port}"
-        env = {
-            **os.environ,
-            "INSTANCE_PATH": str(instance),
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
-            "PUBLIC_BASE_URL": base_url,
-            "PYTHONUNBUFFERED": "1",
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-        for name in ("DATABASE_URL", "REDIS_URL", "SECRET_KEY", "FLASK_APP"):
-            env.pop(name, None)
-        _flask(["db", "upgrade"], env)
-        _flask(["demo"], env)
-        server = LiveServer(base_url, instance, Path(tmp) / "server.log")
-        with server.log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "app"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        try:
-            _wait_healthy(server, process)
+        env = server_env(instance, free_port())
+        run_flask(["db", "upgrade"], env)
+        run_flask(["demo"], env)
+        with running_server(env, Path(tmp) / "server.log") as server:
             yield server
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=5)
