@@ -102,8 +102,13 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
-def engine_options(url: str) -> dict:
-    """Engine options per backend: SQLite waits for a lock instead of failing at once."""
+def engine_options(url: str, sqlite_wait_seconds: float | None = None) -> dict:
+    """Engine options per backend: SQLite waits for a lock (SQLITE_WAIT_SECONDS) before answering 503."""
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": 15, "check_same_thread": False}}
+        wait = (
+            sqlite_wait_seconds
+            if sqlite_wait_seconds is not None
+            else float(os.environ.get("SQLITE_WAIT_SECONDS", "15"))
+        )
+        return {"connect_args": {"timeout": wait, "check_same_thread": False}}
     return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}

@@ -53,7 +53,7 @@ def _is_sqlite(dbapi_connection) -> bool:
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL for concurrent readers, foreign keys enforced, wait on locks."""
+    """WAL for concurrent readers, foreign keys enforced (the wait for locks is the driver's timeout)."""
     if not _is_sqlite(dbapi_connection):
         return
     # SQLAlchemy emits BEGIN itself (below), so that writers can BEGIN IMMEDIATE.
@@ -61,7 +61,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
