@@ -95,3 +95,15 @@ def idempotent(view):
         return response
 
     return wrapper
+
+
+def purge_expired(keep_hours: int = 24) -> int:
+    """Forget answers older than ``keep_hours``: a retry after that is a new request."""
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from app.db import utcnow
+
+    cutoff = utcnow() - timedelta(hours=keep_hours)
+    return db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < cutoff)).rowcount

@@ -1,4 +1,4 @@
-"""Releases expired holds in the background, so that none lingers."""
+"""Releases expired holds in the background, so that none lingers; forgets old idempotency keys."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import logging
 from flask import Flask
 
 from app.extensions import db, socketio
+from app.idempotency import services as idempotency
 from app.stock import reservations
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,7 @@ def sweep_once(app: Flask) -> int:
     with app.app_context():
         try:
             released = reservations.expire_due()
+            idempotency.purge_expired()
             db.session.commit()
             return released
         except Exception:  # noqa: BLE001 - a failed sweep is retried at the next tick

@@ -167,3 +167,21 @@ def test_versions_only_grow(shelf, db):
         reason = "receive" if delta > 0 else "sale"
         versions.append(services.record_movement(product, store, reason, delta).version_after)
     assert versions == sorted(versions) and len(set(versions)) == 4
+
+
+def test_sweeper_releases_expired_holds_and_old_keys(app, shelf, db):
+    from app.idempotency.models import IdempotencyRecord
+    from app.stock.sweeper import sweep_once
+
+    product, store, _ = shelf
+    services.record_movement(product, store, "receive", 2)
+    held = reservations.hold(product, store, 2)
+    held.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.add(IdempotencyRecord(scope="key:1", key="old", request_hash="x", status_code=201, body={},
+                                     created_at=utcnow() - timedelta(days=2)))
+    db.session.add(IdempotencyRecord(scope="key:1", key="new", request_hash="x", status_code=201, body={}))
+    db.session.commit()
+    assert sweep_once(app) == 1
+    db.session.expire_all()
+    assert services.level_of(product, store).available == 2
+    assert [r.key for r in db.session.scalars(select(IdempotencyRecord))] == ["new"]
