@@ -56,8 +56,8 @@ def get(reservation_id: int) -> StockReservation:
     return reservation
 
 
-def _end(reservation: StockReservation, status: str) -> bool:
-    """Move an active hold to ``status``; False if someone else ended it first."""
+def _end(reservation: StockReservation, status: str, kind: str, delta: int, actor: str = "") -> bool:
+    """Move an active hold to ``status`` and apply its stock change; False if it had ended already."""
     ended = db.session.execute(
         update(StockReservation)
         .where(StockReservation.id == reservation.id, StockReservation.status == "active")
@@ -65,52 +65,36 @@ def _end(reservation: StockReservation, status: str) -> bool:
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.refresh(reservation)
-    return bool(ended)
-
-
-def release(reservation: StockReservation, *, status: str = "released", actor: str = "") -> StockReservation:
-    """Give the held units back to available (cancelled, or expired)."""
-    if not _end(reservation, status):
-        raise Conflict("reservation_ended", f"Reservation {reservation.id} is already {reservation.status}.")
-    product, location = (
+    if not ended:
+        return False
+    apply_change(
         db.session.get(Product, reservation.product_id),
         db.session.get(Location, reservation.location_id),
-    )
-    apply_change(
-        product,
-        location,
-        "release",
-        0,
+        kind,
+        delta,
         -reservation.quantity,
         reference=reservation.reference,
         note=status,
         actor=actor,
         reservation_id=reservation.id,
     )
+    return True
+
+
+def release(reservation: StockReservation, *, actor: str = "") -> StockReservation:
+    """Give the held units back to available."""
+    if not _end(reservation, "released", "release", 0, actor):
+        raise Conflict("reservation_ended", f"Reservation {reservation.id} is already {reservation.status}.")
     return reservation
 
 
 def sell(reservation: StockReservation, *, actor: str = "") -> StockReservation:
     """Turn held units into a sale: they leave on hand and reserved together."""
     if reservation.status == "active" and reservation.expires_at <= utcnow():
-        release(reservation, status="expired")
+        # The sweeper (or the next hold here) releases it; the sale is refused either way.
         raise Conflict("reservation_expired", f"Reservation {reservation.id} expired before the sale.")
-    if not _end(reservation, "sold"):
+    if not _end(reservation, "sold", "sale", -reservation.quantity, actor):
         raise Conflict("reservation_ended", f"Reservation {reservation.id} is already {reservation.status}.")
-    product, location = (
-        db.session.get(Product, reservation.product_id),
-        db.session.get(Location, reservation.location_id),
-    )
-    apply_change(
-        product,
-        location,
-        "sale",
-        -reservation.quantity,
-        -reservation.quantity,
-        reference=reservation.reference,
-        actor=actor,
-        reservation_id=reservation.id,
-    )
     return reservation
 
 
@@ -119,20 +103,5 @@ def expire_due(*, product_id: int | None = None, location_id: int | None = None,
     query = select(StockReservation).where(StockReservation.status == "active", StockReservation.expires_at <= utcnow())
     if product_id is not None:
         query = query.where(StockReservation.product_id == product_id, StockReservation.location_id == location_id)
-    count = 0
-    for reservation in db.session.scalars(query.order_by(StockReservation.id).limit(limit)).all():
-        if _end(reservation, "expired"):
-            product = db.session.get(Product, reservation.product_id)
-            location = db.session.get(Location, reservation.location_id)
-            apply_change(
-                product,
-                location,
-                "release",
-                0,
-                -reservation.quantity,
-                reference=reservation.reference,
-                note="expired",
-                reservation_id=reservation.id,
-            )
-            count += 1
-    return count
+    due = db.session.scalars(query.order_by(StockReservation.id).limit(limit)).all()
+    return sum(_end(reservation, "expired", "release", 0) for reservation in due)

@@ -27,14 +27,17 @@ def _race(app, requests):
         return list(pool.map(send, requests))
 
 
+def _stocked(client, headers, make_location, make_product, units):
+    """A product with ``units`` received at store S1."""
+    product, _ = make_product(), make_location(code="S1")
+    body = {"sku": product.sku, "location": "S1", "reason": "receive", "delta": units}
+    assert client.post("/api/v1/stock/movements", headers=headers, json=body).status_code == 201
+    return product
+
+
 @both
 def test_200_buyers_for_100_units(app, client, clerk_headers, make_location, make_product, db):
-    product, _ = make_product(), make_location(code="S1")
-    client.post(
-        "/api/v1/stock/movements",
-        headers=clerk_headers,
-        json={"sku": product.sku, "location": "S1", "reason": "receive", "delta": UNITS},
-    )
+    product = _stocked(client, clerk_headers, make_location, make_product, UNITS)
     sale = {"sku": product.sku, "location": "S1", "reason": "sale", "delta": -1}
     answers = _race(app, [("POST", "/api/v1/stock/movements", sale, clerk_headers)] * BUYERS)
     codes = [a.status_code for a in answers]
@@ -47,12 +50,7 @@ def test_200_buyers_for_100_units(app, client, clerk_headers, make_location, mak
 
 @both
 def test_200_holds_for_100_units(app, client, clerk_headers, make_location, make_product, db):
-    product, _ = make_product(), make_location(code="S1")
-    client.post(
-        "/api/v1/stock/movements",
-        headers=clerk_headers,
-        json={"sku": product.sku, "location": "S1", "reason": "receive", "delta": UNITS},
-    )
+    product = _stocked(client, clerk_headers, make_location, make_product, UNITS)
     hold = {"sku": product.sku, "location": "S1", "quantity": 1}
     answers = _race(app, [("POST", "/api/v1/stock/reservations", hold, clerk_headers)] * BUYERS)
     codes = [a.status_code for a in answers]
@@ -64,12 +62,7 @@ def test_200_holds_for_100_units(app, client, clerk_headers, make_location, make
 
 @both
 def test_one_key_sent_by_many_at_once_has_one_effect(app, client, clerk_headers, make_location, make_product, db):
-    product, _ = make_product(), make_location(code="S1")
-    client.post(
-        "/api/v1/stock/movements",
-        headers=clerk_headers,
-        json={"sku": product.sku, "location": "S1", "reason": "receive", "delta": 5},
-    )
+    product = _stocked(client, clerk_headers, make_location, make_product, 5)
     sale = {"sku": product.sku, "location": "S1", "reason": "sale", "delta": -1}
     headers = {**clerk_headers, "Idempotency-Key": "till-42-receipt-7"}
     answers = _race(app, [("POST", "/api/v1/stock/movements", sale, headers)] * 20)
