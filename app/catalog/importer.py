@@ -61,8 +61,8 @@ def _parse_row(row: dict[str, str], default_currency: str) -> dict[str, Any]:
         if not (row.get(name) or "").strip():
             raise _FieldError(name, f"{name} is required.")
     sku = row["sku"].strip()
-    if not services.SKU_RE.match(sku):
-        raise _FieldError("sku", "A SKU is 1-64 letters, digits, dots, dashes or underscores.")
+    if not services.SKU_RE.match(sku) or sku.lower() in services.RESERVED_SKUS:
+        raise _FieldError("sku", "A SKU is 1-64 letters, digits, dots, dashes or underscores, and not a page name.")
     values["sku"] = sku
     values["name"] = row["name"].strip()[:200]
     currency_text = (row.get("currency") or "").strip() or default_currency

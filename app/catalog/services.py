@@ -18,6 +18,8 @@ from app.money import check_currency
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+# Words that are pages under /staff/products/ and /staff/stock/.
+RESERVED_SKUS = frozenset({"new", "import", "export.csv", "move", "low"})
 PRODUCT_FIELDS = ("name", "description", "price_amount", "currency", "image", "category", "barcode", "active")
 
 
@@ -152,6 +154,8 @@ def create_product(sku: str, name: str, price_amount: int, currency: str, **fiel
     sku = (sku or "").strip()
     if not SKU_RE.match(sku):
         raise DomainError("invalid_sku", "A SKU is 1-64 letters, digits, dots, dashes or underscores.")
+    if sku.lower() in RESERVED_SKUS:
+        raise DomainError("invalid_sku", f"{sku!r} names a page; choose another SKU.")
     if db.session.scalar(select(Product.id).filter_by(sku=sku)):
         raise Conflict("sku_taken", f"A product with SKU {sku} already exists.")
     unknown = set(fields) - set(PRODUCT_FIELDS)

@@ -29,6 +29,12 @@ def home():
     return redirect(url_for("staff.dashboard"))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers ask for it at the root."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", max_age=86400)
+
+
 @bp.get("/media/<path:filename>")
 def media(filename: str):
     """Product images and other generated files kept in instance/media."""

@@ -34,7 +34,7 @@ class StockLevel(db.Model):
     # Grows by one with every change; clients drop events older than what they have.
     version: Mapped[int] = mapped_column(default=0)
     # Staff are told when available falls to this or below.
-    low_stock_at: Mapped[int] = mapped_column(default=3)
+    low_stock_at: Mapped[int] = mapped_column(default=3)  # services.LOW_STOCK_AT
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property

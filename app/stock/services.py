@@ -20,6 +20,7 @@ from app.extensions import db
 from app.stock import live
 from app.stock.models import StockLevel, StockMovement
 
+LOW_STOCK_AT = 3  # staff hear about a level when available falls to this
 SIGN_RULES = {
     "receive": lambda d: d > 0,
     "return": lambda d: d > 0,
@@ -53,7 +54,7 @@ def _ensure_level(product_id: int, location_id: int) -> None:
         on_hand=0,
         reserved=0,
         version=0,
-        low_stock_at=3,
+        low_stock_at=LOW_STOCK_AT,
         updated_at=utcnow(),
     )
     db.session.execute(statement.on_conflict_do_nothing(index_elements=["product_id", "location_id"]))
@@ -66,7 +67,9 @@ def level_of(product: Product, location: Location) -> StockLevel:
         .filter_by(product_id=product.id, location_id=location.id)
         .execution_options(populate_existing=True)
     )
-    return level or StockLevel(product_id=product.id, location_id=location.id, on_hand=0, reserved=0, version=0)
+    return level or StockLevel(
+        product_id=product.id, location_id=location.id, on_hand=0, reserved=0, version=0, low_stock_at=LOW_STOCK_AT
+    )
 
 
 def apply_change(
@@ -149,7 +152,7 @@ def record_movement(
         )
     if delta is None or not SIGN_RULES[reason](delta):
         rule = {"receive": "positive", "return": "positive", "sale": "negative", "adjust": "non-zero"}[reason]
-        raise DomainError("invalid_delta", f"A {reason} needs a {rule} delta.")
+        raise DomainError("invalid_delta", f"{reason.capitalize()} needs a {rule} delta.")
     return apply_change(product, location, reason, delta, reference=reference, note=note, actor=actor)
 
 
@@ -203,7 +206,7 @@ def transfer(
 
 
 def movements(product: Product | None, location: Location | None):
-    """The history query, newest first when paged by id."""
+    """The history query (pages run oldest first, by id)."""
     query = select(StockMovement)
     if product is not None:
         query = query.where(StockMovement.product_id == product.id)
@@ -255,9 +258,7 @@ def stock_around(
     for location in catalog.all_locations():
         if location.id == here.id:
             continue
-        level = found.get(location.id) or StockLevel(
-            product_id=product.id, location_id=location.id, on_hand=0, reserved=0, version=0
-        )
+        level = found.get(location.id) or level_of(product, location)
         others.append((location, level, distance_km(here, location)))
     others.sort(key=lambda row: (row[2] is None, row[2] or 0.0, row[0].name))
     return found.get(here.id) or level_of(product, here), others

@@ -177,8 +177,16 @@ def test_sweeper_releases_expired_holds_and_old_keys(app, shelf, db):
     services.record_movement(product, store, "receive", 2)
     held = reservations.hold(product, store, 2)
     held.expires_at = utcnow() - timedelta(seconds=1)
-    db.session.add(IdempotencyRecord(scope="key:1", key="old", request_hash="x", status_code=201, body={},
-                                     created_at=utcnow() - timedelta(days=2)))
+    db.session.add(
+        IdempotencyRecord(
+            scope="key:1",
+            key="old",
+            request_hash="x",
+            status_code=201,
+            body={},
+            created_at=utcnow() - timedelta(days=2),
+        )
+    )
     db.session.add(IdempotencyRecord(scope="key:1", key="new", request_hash="x", status_code=201, body={}))
     db.session.commit()
     assert sweep_once(app) == 1
