@@ -119,6 +119,19 @@ def _barcode(n: int) -> str:
     return body + ean.calc_check_digit(body)
 
 
+def _stock_demo() -> None:
+    """Opening stock: most products in most places, a few sold out, to see the ledger at work."""
+    from app.catalog.models import Location, Product
+    from app.stock import services as stock
+
+    for product in db.session.scalars(select(Product).order_by(Product.id)):
+        for location in db.session.scalars(select(Location).order_by(Location.id)):
+            seed = int(hashlib.sha256(f"{product.sku}@{location.code}".encode()).hexdigest(), 16)
+            quantity = 0 if seed % 7 == 0 else (seed % 25) + (40 if location.kind == "warehouse" else 1)
+            if quantity:
+                stock.record_movement(product, location, "receive", quantity, reference="opening stock", actor="demo")
+
+
 def seed_demo() -> dict:
     """Create the demo locations, products, staff and a ready label PDF."""
     for code, name, kind, address, lat, lon in LOCATIONS:
@@ -141,6 +154,7 @@ def seed_demo() -> dict:
                 barcode=_barcode(n),
                 image=_product_image(sku, name, category),
             )
+    _stock_demo()
     for email, name, password in (ADMIN, CLERK):
         staff.create_staff(email, name, password, "admin" if email == ADMIN[0] else "clerk")
     db.session.flush()
