@@ -76,11 +76,13 @@ def _register_blueprints(app: Flask) -> None:
     from app.labels import bp as label_pages
     from app.labels.api import api as labels_api
     from app.shop import bp as shop
+    from app.members import bp as member_pages
+    from app.members.api import api as members_api
     from app.staff import bp as staff
     from app.stock import bp as stock_pages
     from app.stock.api import api as stock_api
 
-    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, stock_pages, shop):
+    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, stock_pages, member_pages, shop):
         app.register_blueprint(blueprint)
     api = OneshelfApi(
         app,
@@ -90,7 +92,7 @@ def _register_blueprints(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for blueprint in (catalog_api, labels_api, jobs_api, stock_api):
+    for blueprint in (catalog_api, labels_api, jobs_api, stock_api, members_api):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
         ext.csrf.exempt(blueprint)

@@ -12,7 +12,8 @@ from app.errors import DomainError, Forbidden
 from app.extensions import csrf
 from app.staff import services
 
-RANK = {"clerk": 1, "admin": 2}
+# A kiosk device may do less than a clerk, a clerk less than an admin.
+RANK = {"kiosk": 1, "clerk": 2, "admin": 3}
 
 
 @dataclass(frozen=True)

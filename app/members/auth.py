@@ -1,0 +1,65 @@
+"""Who is the shopper: the member of this browser's session, if signed in."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import redirect, request, session, url_for
+
+from app.errors import DomainError
+from app.extensions import csrf
+from app.members import services
+from app.members.models import Member
+
+SESSION_KEY = "member_session"
+
+
+class NotSignedIn(DomainError):
+    status = 401
+
+
+def current_member() -> Member | None:
+    """The signed-in member of this request (cached on the request)."""
+    if "oneshelf.member" not in request.environ:
+        request.environ["oneshelf.member"] = services.member_for_token(session.get(SESSION_KEY))
+    return request.environ["oneshelf.member"]
+
+
+def sign_in(member: Member) -> None:
+    """Start a new session for ``member`` in this browser (a new session id every time)."""
+    services.end_session(session.get(SESSION_KEY))
+    session.clear()
+    session[SESSION_KEY] = services.start_session(member)
+    session.permanent = True
+    request.environ["oneshelf.member"] = member
+
+
+def sign_out() -> None:
+    services.end_session(session.pop(SESSION_KEY, None))
+    request.environ["oneshelf.member"] = None
+
+
+def require_member_api(view):
+    """Decorate a member API view: 401 unless signed in; cookie writes prove CSRF."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_member() is None:
+            raise NotSignedIn("not_signed_in", "Sign in first.")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            csrf.protect()
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def member_page(view):
+    """Decorate a phone page: sign in first."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_member() is None:
+            return redirect(url_for("members.sign_in_page", next=request.full_path.rstrip("?")))
+        return view(*args, **kwargs)
+
+    return wrapper
