@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("members", __name__)
+
+from app.members import reset_routes, routes, staff_routes  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Phone pages: verify an e-mail or phone, reset a forgotten password."""

@@ -1,0 +1,1 @@
+"""Phone pages: sign up, sign in, profile, member code, my scans."""

@@ -1,0 +1,1 @@
+"""Staff pages for members: search, loyalty import, merge, outbox."""
