@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g
+from flask import Flask
 from flask_smorest import Api
 
 from app import extensions as ext
@@ -45,11 +45,6 @@ def create_app(config: object | None = None) -> Flask:
         from app.staff.services import load_session_user
 
         return load_session_user(session_id)
-
-    @app.before_request
-    def forget_previous_user() -> None:
-        # g lives as long as the app context, which a test or a worker may keep across requests.
-        g.pop("_login_user", None)
 
     _register_blueprints(app)
     _register_cli(app)
@@ -107,8 +102,22 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
 
 
+def local_time(moment, timezone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time shown in a location's time zone."""
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo(timezone or "UTC")).strftime(fmt)
+
+
 def _register_template_helpers(app: Flask) -> None:
+    from markupsafe import Markup
+
+    from app.labels.qr import qr_svg
+    from app.members.auth import current_member
     from app.money import format_money
 
     app.jinja_env.filters["money"] = lambda product: format_money(product.price_amount, product.currency)
+    app.jinja_env.filters["qr_svg"] = lambda data: Markup(qr_svg(data))
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["current_member"] = current_member
     app.jinja_env.globals["public_base_url"] = app.config["PUBLIC_BASE_URL"]

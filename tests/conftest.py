@@ -14,7 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from flask import has_app_context
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
@@ -80,15 +80,16 @@ def _pg(url: str) -> str:
 class FreshSessionClient(FlaskClient):
     """A test client whose requests start and end outside any open transaction.
 
-    Tests keep one app context pushed, so requests share the test's session; ending its
-    transaction around each request gives every request a fresh view of the database,
-    as it has in a real server.
+    Tests keep one app context pushed, so requests share the test's session and ``g``;
+    ending the transaction and emptying ``g`` around each request gives every request a
+    fresh view of the database and of request state, as it has in a real server.
     """
 
     def open(self, *args, **kwargs):
         shared = has_app_context()  # False in a thread of its own: the request gets its own context
         if shared:
             _db.session.rollback()
+            g.__dict__.clear()  # g belongs to the app context: a real request starts with an empty one
         try:
             return super().open(*args, **kwargs)
         finally:
@@ -171,7 +172,7 @@ def clerk_headers(db):
     return {"Authorization": f"Bearer {key}"}
 
 
-CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token" type="hidden" value="([^"]+)"')
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token"[^>]*?value="([^"]+)"')
 
 
 def csrf_from(html: str) -> str:

@@ -37,3 +37,14 @@ def paginate(query: Select, id_column: Any, cursor: str | None, limit: int) -> t
     more = len(rows) > limit
     rows = rows[:limit]
     return rows, (encode_cursor(rows[-1].id) if more and rows else None)
+
+
+def paginate_desc(query: Select, id_column: Any, cursor: str | None, limit: int) -> tuple[list, str | None]:
+    """One page of ``query``, newest (highest id) first, before ``cursor``."""
+    limit = max(1, min(limit, MAX_LIMIT))
+    if cursor:
+        query = query.where(id_column < decode_cursor(cursor))
+    rows = list(db.session.scalars(query.order_by(id_column.desc()).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (encode_cursor(rows[-1].id) if more and rows else None)

@@ -10,6 +10,7 @@ from app.extensions import db, limiter
 from app.idempotency.services import idempotent
 from app.members import auth, codes, schemas, services
 from app.members.models import Member
+from app.scans import services as scans
 from app.staff.auth import current_actor, require_api_role
 
 api = Blueprint("members_api", __name__, url_prefix="/api/v1", description="Members")
@@ -114,3 +115,22 @@ def redeem(body):
         body["code"], redeemed_by=f"{actor.kind}:{actor.id}", location_id=location.id if location else None
     )
     return {"member": member_out(member)}
+
+
+@api.route("/members/me/scans", methods=["GET"])
+@auth.require_member_api
+@api.arguments(schemas.ScanArgs, location="query")
+@api.response(200, schemas.ScanPage)
+def my_scans(args):
+    """What the signed-in member scanned, newest first, in every store and channel."""
+    items, cursor = scans.member_history(auth.current_member().id, args["cursor"], args["limit"])
+    return {"items": items, "next_cursor": cursor}
+
+
+@api.route("/members/me/scans", methods=["DELETE"])
+@auth.require_member_api
+@api.response(204)
+def forget_my_scans():
+    """Delete the signed-in member's scan history."""
+    scans.forget_member_scans(auth.current_member().id)
+    db.session.commit()

@@ -10,6 +10,7 @@ from app.errors import DomainError
 from app.extensions import csrf
 from app.members import services
 from app.members.models import Member
+from app.scans import services as scans
 
 SESSION_KEY = "member_session"
 
@@ -31,6 +32,8 @@ def sign_in(member: Member) -> None:
     session.clear()
     session[SESSION_KEY] = services.start_session(member)
     session.permanent = True
+    # What this phone scanned before signing in is the member's too.
+    scans.attach_to_member(request.cookies.get(scans.SHOPPER_COOKIE), member.id)
     request.environ["oneshelf.member"] = member
 
 

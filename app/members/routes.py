@@ -1,1 +1,126 @@
-"""Phone pages: sign up, sign in, profile, member code, my scans."""
+"""Phone pages: sign up, sign in, account, member code, my scans."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from app.errors import DomainError
+from app.extensions import db, limiter
+from app.members import auth, codes, services
+from app.members import bp
+from app.scans import services as scans
+
+
+class SignUpForm(FlaskForm):
+    name = StringField("Your name", validators=[Length(max=120)])
+    login = StringField("E-mail or mobile number", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password (8 characters or more)", validators=[DataRequired()])
+
+
+class SignInForm(FlaskForm):
+    login = StringField("E-mail or mobile number", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired()])
+
+
+def _next_url() -> str:
+    target = request.args.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("members.account")
+
+
+def _signin_limit() -> str:
+    return current_app.config["SIGNIN_RATE_LIMIT"]
+
+
+@bp.route("/account/signup", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def sign_up_page():
+    """Create an account in seconds."""
+    form = SignUpForm()
+    if form.validate_on_submit():
+        try:
+            member = services.sign_up(form.login.data, form.password.data, form.name.data or "")
+            auth.sign_in(member)
+            db.session.commit()
+            flash(f"Welcome, {member.first_name}! Show your member code at the till or a kiosk.", "info")
+            return redirect(_next_url())
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("members/signup.html", form=form), status
+
+
+@bp.route("/account/signin", methods=["GET", "POST"])
+@limiter.limit(_signin_limit, methods=["POST"])
+def sign_in_page():
+    """Sign in with e-mail or phone."""
+    form = SignInForm()
+    if form.validate_on_submit():
+        member = services.authenticate(form.login.data, form.password.data)
+        if member is not None:
+            auth.sign_in(member)
+            db.session.commit()
+            return redirect(_next_url())
+        form.form_errors.append("E-mail, phone or password is wrong.")
+        return render_template("members/signin.html", form=form), 401
+    status = 422 if form.errors else 200
+    return render_template("members/signin.html", form=form), status
+
+
+@bp.post("/account/signout")
+def sign_out_page():
+    """Sign this phone out."""
+    auth.sign_out()
+    db.session.commit()
+    flash("Signed out.", "info")
+    return redirect(url_for("members.sign_in_page"))
+
+
+@bp.post("/account/signout-everywhere")
+@auth.member_page
+def sign_out_everywhere_page():
+    """Sign out on every device; codes already shown stop working."""
+    services.sign_out_everywhere(auth.current_member())
+    auth.sign_out()
+    db.session.commit()
+    flash("Signed out on every device.", "info")
+    return redirect(url_for("members.sign_in_page"))
+
+
+@bp.get("/account")
+@auth.member_page
+def account():
+    """The member's home: name, identifiers, points, links."""
+    member = auth.current_member()
+    return render_template("members/account.html", member=member, identifiers=services.identifiers_of(member))
+
+
+@bp.get("/account/code")
+@auth.member_page
+def member_code():
+    """The rotating member code, for a kiosk or a clerk to scan."""
+    member = auth.current_member()
+    return render_template("members/code.html", member=member, ahead=codes.codes_ahead(member))
+
+
+@bp.route("/account/scans", methods=["GET", "POST"])
+@auth.member_page
+def my_scans():
+    """What the member scanned, in every store and channel; they may delete it."""
+    member = auth.current_member()
+    if request.method == "POST":
+        if not FlaskForm().validate_on_submit():
+            raise DomainError("csrf_failed", "The form expired. Please try again.", status=400)
+        removed = scans.forget_member_scans(member.id)
+        db.session.commit()
+        flash(f"Deleted {removed} scan(s) from your history.", "info")
+        return redirect(url_for("members.my_scans"))
+    items, cursor = scans.member_history(member.id, request.args.get("cursor"), 50)
+    return render_template("members/scans.html", items=items, next_cursor=cursor, form=FlaskForm())

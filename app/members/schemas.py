@@ -5,7 +5,8 @@ from __future__ import annotations
 import marshmallow as ma
 from marshmallow import validate
 
-from app.catalog.schemas import StrictSchema
+from app.catalog.schemas import PageArgs, StrictSchema
+from app.labels.qr import qr_svg
 
 
 class SignUpIn(StrictSchema):
@@ -41,6 +42,7 @@ class CodeOut(ma.Schema):
     code = ma.fields.String()
     shows_from = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
+    svg = ma.fields.Function(lambda c: qr_svg(c.code), metadata={"type": "string", "description": "The code as a QR (SVG)."})
 
 
 class MemberCodeOut(ma.Schema):
@@ -58,3 +60,23 @@ class RedeemIn(StrictSchema):
 
 class RedeemOut(ma.Schema):
     member = ma.fields.Nested(MemberOut)
+
+
+class ScanArgs(PageArgs):
+    pass
+
+
+class ScanOut(ma.Schema):
+    id = ma.fields.Integer()
+    code = ma.fields.String()
+    channel = ma.fields.String()
+    at = ma.fields.DateTime()
+    sku = ma.fields.String(allow_none=True)
+    product = ma.fields.String(allow_none=True)
+    location = ma.fields.String(allow_none=True)
+    location_name = ma.fields.String(allow_none=True)
+
+
+class ScanPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(ScanOut))
+    next_cursor = ma.fields.String(allow_none=True)

@@ -9,12 +9,12 @@ from flask import make_response, redirect, render_template, request, url_for
 from app.errors import NotFound
 from app.extensions import db
 from app.labels import services as labels
+from app.members.auth import current_member
 from app.money import format_money
 from app.scans import services as scans
+from app.scans.services import SHOPPER_COOKIE
 from app.shop import bp
 from app.stock import services as stock
-
-SHOPPER_COOKIE = "oneshelf_shopper"
 
 
 def shopper_session() -> tuple[str, bool]:
@@ -38,7 +38,10 @@ def product_at_store(code: str):
         if current.id != label.id:
             return redirect(url_for("shop.product_at_store", code=current.code), 302)
     session_id, new = shopper_session()
-    scans.record_scan(label.code, "phone", label=label, shopper_session=session_id)
+    member = current_member()
+    scans.record_scan(
+        label.code, "phone", label=label, shopper_session=session_id, member_id=member.id if member else None
+    )
     db.session.commit()
     product = label.product
     here, nearby = stock.stock_around(product, label.location)
