@@ -68,16 +68,19 @@ def _register_blueprints(app: Flask) -> None:
     from app.core import bp as core
     from app.jobs import bp as job_pages
     from app.jobs.api import api as jobs_api
+    from app.kiosks import bp as kiosk_pages
+    from app.kiosks.api import api as kiosks_api
     from app.labels import bp as label_pages
     from app.labels.api import api as labels_api
-    from app.shop import bp as shop
     from app.members import bp as member_pages
     from app.members.api import api as members_api
+    from app.members.api_identity import api as member_identity_api
+    from app.shop import bp as shop
     from app.staff import bp as staff
     from app.stock import bp as stock_pages
     from app.stock.api import api as stock_api
 
-    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, stock_pages, member_pages, shop):
+    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, stock_pages, member_pages, shop, kiosk_pages):
         app.register_blueprint(blueprint)
     api = OneshelfApi(
         app,
@@ -87,7 +90,7 @@ def _register_blueprints(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for blueprint in (catalog_api, labels_api, jobs_api, stock_api, members_api):
+    for blueprint in (catalog_api, labels_api, jobs_api, stock_api, members_api, kiosks_api, member_identity_api):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
         ext.csrf.exempt(blueprint)
@@ -95,11 +98,13 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.demo import demo_command
+    from app.kiosks.cli import devices_cli
     from app.staff.cli import keys_cli, staff_cli
 
     app.cli.add_command(staff_cli)
     app.cli.add_command(keys_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(devices_cli)
 
 
 def local_time(moment, timezone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:

@@ -114,6 +114,11 @@ def redeem(body):
     member = codes.redeem(
         body["code"], redeemed_by=f"{actor.kind}:{actor.id}", location_id=location.id if location else None
     )
+    if actor.kind == "device":
+        # A kiosk scanned it: its screen greets the member too.
+        from app.kiosks import services as kiosks
+
+        kiosks.identify_at_device(kiosks.live_device(actor.id), member)
     return {"member": member_out(member)}
 
 

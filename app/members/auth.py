@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 
 from app.errors import DomainError
 from app.extensions import csrf
@@ -21,9 +21,10 @@ class NotSignedIn(DomainError):
 
 def current_member() -> Member | None:
     """The signed-in member of this request (cached on the request)."""
-    if "oneshelf.member" not in request.environ:
-        request.environ["oneshelf.member"] = services.member_for_token(session.get(SESSION_KEY))
-    return request.environ["oneshelf.member"]
+    # On g: one request, or one Socket.IO event (whose environ lasts the whole connection).
+    if "oneshelf_member" not in g:
+        g.oneshelf_member = services.member_for_token(session.get(SESSION_KEY))
+    return g.oneshelf_member
 
 
 def sign_in(member: Member) -> None:
@@ -34,12 +35,12 @@ def sign_in(member: Member) -> None:
     session.permanent = True
     # What this phone scanned before signing in is the member's too.
     scans.attach_to_member(request.cookies.get(scans.SHOPPER_COOKIE), member.id)
-    request.environ["oneshelf.member"] = member
+    g.oneshelf_member = member
 
 
 def sign_out() -> None:
     services.end_session(session.pop(SESSION_KEY, None))
-    request.environ["oneshelf.member"] = None
+    g.oneshelf_member = None
 
 
 def require_member_api(view):

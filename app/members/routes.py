@@ -11,8 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
 from app.extensions import db, limiter
-from app.members import auth, codes, services
-from app.members import bp
+from app.members import auth, bp, codes, services
 from app.scans import services as scans
 
 

@@ -42,7 +42,9 @@ class CodeOut(ma.Schema):
     code = ma.fields.String()
     shows_from = ma.fields.DateTime()
     expires_at = ma.fields.DateTime()
-    svg = ma.fields.Function(lambda c: qr_svg(c.code), metadata={"type": "string", "description": "The code as a QR (SVG)."})
+    svg = ma.fields.Function(
+        lambda c: qr_svg(c.code), metadata={"type": "string", "description": "The code as a QR (SVG)."}
+    )
 
 
 class MemberCodeOut(ma.Schema):

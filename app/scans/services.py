@@ -63,17 +63,28 @@ def member_history(member_id: int, cursor: str | None = None, limit: int = 50) -
     from app.core.pagination import paginate_desc
 
     rows, next_cursor = paginate_desc(select(Scan).where(Scan.member_id == member_id), Scan.id, cursor, limit)
-    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_({r.product_id for r in rows})))}
-    places = {x.id: x for x in db.session.scalars(select(Location).where(Location.id.in_({r.location_id for r in rows})))}
+    products = {
+        p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_({r.product_id for r in rows})))
+    }
+    places = {
+        x.id: x for x in db.session.scalars(select(Location).where(Location.id.in_({r.location_id for r in rows})))
+    }
     items = []
     for row in rows:
         product, place = products.get(row.product_id), places.get(row.location_id)
-        items.append({
-            "id": row.id, "code": row.code, "channel": row.channel, "at": row.created_at,
-            "sku": product.sku if product else None, "product": product.name if product else None,
-            "location": place.code if place else None, "location_name": place.name if place else None,
-            "timezone": place.timezone if place else "UTC",
-        })
+        items.append(
+            {
+                "id": row.id,
+                "code": row.code,
+                "channel": row.channel,
+                "at": row.created_at,
+                "sku": product.sku if product else None,
+                "product": product.name if product else None,
+                "location": place.code if place else None,
+                "location_name": place.name if place else None,
+                "timezone": place.timezone if place else "UTC",
+            }
+        )
     return items, next_cursor
 
 

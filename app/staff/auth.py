@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import redirect, request, url_for
+from flask import g, redirect, request, url_for
 from flask_login import current_user
 
 from app.errors import DomainError, Forbidden
@@ -18,7 +18,7 @@ RANK = {"kiosk": 1, "clerk": 2, "admin": 3}
 
 @dataclass(frozen=True)
 class Actor:
-    kind: str  # "staff" or "key"
+    kind: str  # "staff", "key" or "device" (a kiosk)
     id: int
     role: str
     name: str
@@ -33,22 +33,31 @@ class Unauthorized(DomainError):
 
 def current_actor() -> Actor | None:
     """The authenticated caller of this request, if any."""
-    # Kept on the request, not on g: g belongs to the app context, which can outlive a request.
-    if "oneshelf.actor" in request.environ:
-        return request.environ["oneshelf.actor"]
+    # On g: one request, or one Socket.IO event (whose environ lasts the whole connection).
+    if "oneshelf_actor" in g:
+        return g.oneshelf_actor
     actor = None
     header = request.headers.get("Authorization", "")
     if header.lower().startswith("bearer "):
-        key = services.verify_api_key(header[7:].strip())
-        if key is None:
-            raise Unauthorized("invalid_token", "The API key is unknown or revoked.")
-        actor = Actor("key", key.id, key.role, key.name)
+        token = header[7:].strip()
+        if token.startswith("osd_"):
+            from app.kiosks.services import verify_device_token  # kiosks build on staff, not the reverse
+
+            device = verify_device_token(token)
+            if device is None:
+                raise Unauthorized("invalid_token", "The device token is unknown or revoked.")
+            actor = Actor("device", device.id, "kiosk", device.name)
+        else:
+            key = services.verify_api_key(token)
+            if key is None:
+                raise Unauthorized("invalid_token", "The API key is unknown or revoked.")
+            actor = Actor("key", key.id, key.role, key.name)
     elif current_user.is_authenticated:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             # Cookie-authenticated writes must prove they come from our own pages.
             csrf.protect()
         actor = Actor("staff", current_user.id, current_user.role, current_user.name)
-    request.environ["oneshelf.actor"] = actor
+    g.oneshelf_actor = actor
     return actor
 
 

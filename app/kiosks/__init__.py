@@ -1,0 +1,7 @@
+"""Kiosks: registered devices, their shopper sessions, and pairing a phone with one."""
+
+from flask import Blueprint
+
+bp = Blueprint("kiosks", __name__)
+
+from app.kiosks import cli, events, routes  # noqa: E402,F401

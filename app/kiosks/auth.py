@@ -1,0 +1,30 @@
+"""Which kiosk a screen is: the device token is given once (``/kiosk?token=...``), then a signed cookie."""
+
+from __future__ import annotations
+
+from flask import session
+
+from app.kiosks import services
+from app.kiosks.models import Device
+
+SCREEN_KEY = "kiosk_device"
+
+
+def remember_screen(device: Device) -> None:
+    """This browser is now the screen of ``device`` (until the device is revoked)."""
+    session[SCREEN_KEY] = f"{device.id}:{device.token_prefix}"
+    session.permanent = True
+
+
+def forget_screen() -> None:
+    session.pop(SCREEN_KEY, None)
+
+
+def screen_device() -> Device | None:
+    """The live device this browser's signed cookie names, if any."""
+    device_id, _, prefix = str(session.get(SCREEN_KEY) or "").partition(":")
+    if not device_id.isdigit():
+        return None
+    device = services.live_device(int(device_id))
+    # The prefix ties the cookie to this device's token, not only to its row.
+    return device if device is not None and device.token_prefix == prefix else None
