@@ -20,6 +20,8 @@ def record_scan(
     shopper_session: str | None = None,
     member_id: int | None = None,
     device: str | None = None,
+    product_id: int | None = None,
+    location_id: int | None = None,
 ) -> Scan:
     """Record that ``code`` was scanned; a label gives the product and location."""
     if channel not in CHANNELS:
@@ -31,8 +33,8 @@ def record_scan(
         member_id=member_id,
         device=device,
         label_id=label.id if label else None,
-        product_id=label.product_id if label else None,
-        location_id=label.location_id if label else None,
+        product_id=label.product_id if label else product_id,
+        location_id=label.location_id if label else location_id,
     )
     db.session.add(scan)
     db.session.flush()

@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField
@@ -16,6 +17,7 @@ from app.catalog import services as catalog
 from app.catalog.models import Location, Product
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.scans import services as scans
 from app.staff.auth import current_actor, staff_page
 from app.stock import bp, scanning, services
 from app.stock.models import StockLevel, StockMovement
@@ -184,6 +186,9 @@ def _apply(action: str, form: MoveForm) -> tuple[str, str]:
     chosen = _chosen_location(form.location.data) if form.location.data else None
     location = scanning.location_for(scanned, chosen)
     product, actor = scanned.product, _actor()
+    scans.record_scan(
+        scanned.code, "staff", device=f"staff:{current_user.id}", product_id=product.id, location_id=location.id
+    )
     what = f"{product.name} ({product.sku})"
     if isinstance(form, TransferForm):
         target = catalog.get_location(form.target.data)

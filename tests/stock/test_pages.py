@@ -288,3 +288,29 @@ def test_nav_links_to_the_stock_pages(clerk):
         ("/staff/stock/low", "Low stock"),
     ):
         assert f'<a href="{path}">{text}</a>' in page.text
+
+
+def test_a_clerks_scan_is_recorded_as_a_staff_scan(signed_in, make_location, make_product, db):
+    from sqlalchemy import select as select_
+
+    from app.scans.models import Scan
+
+    store = make_location(code="S9")
+    product = make_product()
+    client = signed_in("clerk")
+    page = client.get("/staff/stock/move?action=receive")
+    client.post(
+        "/staff/stock/move?action=receive",
+        data={
+            "action": "receive",
+            "code": product.sku,
+            "location": "S9",
+            "quantity": "2",
+            "csrf_token": csrf_from(page.text),
+        },
+    )
+    scans = db.session.scalars(select_(Scan)).all()
+    assert [(s.channel, s.product_id, s.location_id, s.code) for s in scans] == [
+        ("staff", product.id, store.id, product.sku)
+    ]
+    assert scans[0].device.startswith("staff:")
