@@ -9,7 +9,7 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.catalog.schemas import StrictSchema
-from app.errors import DomainError, NotFound
+from app.errors import DomainError
 from app.extensions import db, limiter
 from app.jobs import services as jobs
 from app.members import auth, loyalty, merge, services, verification
@@ -132,11 +132,8 @@ def summary(member: Member) -> dict:
 
 
 def member_by_id(member_id: int) -> Member:
-    """The member row itself (not followed through merges), or 404."""
-    member = db.session.get(Member, member_id)
-    if member is None:
-        raise NotFound("member_not_found", f"No member {member_id}.")
-    return member
+    """The member row itself (not followed through merges), if the caller may see it; else 404."""
+    return services.member_for_staff(member_id, current_actor().store_id)
 
 
 # ---- the signed-in member --------------------------------------------------------------
@@ -216,7 +213,8 @@ def confirm_reset(body):
 @api.response(200, MemberList)
 def search(args):
     """Find members by id, e-mail, phone, loyalty card, outside id or name (newest first)."""
-    return {"items": [summary(m) for m in merge.search_members(args["q"], args["limit"])]}
+    found = merge.search_members(args["q"], args["limit"], current_actor().store_id)
+    return {"items": [summary(m) for m in found]}
 
 
 @api.route("/members/<int:member_id>", methods=["GET"])

@@ -173,13 +173,16 @@ def _like(text: str) -> str:
     return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def search_members(q: str | None, limit: int = 50) -> list[Member]:
+def search_members(q: str | None, limit: int = 50, store_id: int | None = None) -> list[Member]:
     """Members by id, e-mail, phone (any format), card or outside id, or part of one or of the name.
 
     Merged members are left out (their identifiers moved to the member they were merged into).
+    With ``store_id``, only members known at that store (a clerk's own store).
     """
     limit = max(1, min(limit, 200))
     query = select(Member).where(Member.merged_into_id.is_(None))
+    if store_id is not None:
+        query = query.where(Member.id.in_(services.members_of_store(store_id)))
     q = (q or "").strip()
     if not q:
         return list(db.session.scalars(query.order_by(Member.id.desc()).limit(limit)))

@@ -184,3 +184,28 @@ def update_profile(member: Member, name: str | None = None) -> Member:
     if name is not None:
         member.name = name.strip()[:120]
     return member
+
+
+def members_of_store(location_id: int):
+    """A query of the ids of members known at a store: they scanned there or showed a code there."""
+    from app.members.models import MemberCodeUse
+    from app.scans import services as scans
+
+    return scans.members_seen_at(location_id).union(
+        select(MemberCodeUse.member_id).where(MemberCodeUse.location_id == location_id)
+    )
+
+
+def visible_to(member: Member, store_id: int | None) -> bool:
+    """Whether staff limited to ``store_id`` (None: every store) may see this member."""
+    if store_id is None:
+        return True
+    return member.id in set(db.session.scalars(members_of_store(store_id)))
+
+
+def member_for_staff(member_id: int, store_id: int | None) -> Member:
+    """The member row itself (not followed through merges) if these staff may see it, else 404."""
+    member = db.session.get(Member, member_id)
+    if member is None or not visible_to(member, store_id):
+        raise NotFound("member_not_found", f"No member {member_id}.")
+    return member

@@ -15,7 +15,7 @@ from app.jobs import services as jobs
 from app.members import bp, loyalty, merge, messages, services
 from app.members.models import Member
 from app.scans import services as scans
-from app.staff.auth import staff_page
+from app.staff.auth import current_actor, staff_page
 
 
 class LoyaltyImportForm(FlaskForm):
@@ -33,11 +33,8 @@ class MergeForm(FlaskForm):
 
 
 def _member(member_id: int) -> Member:
-    """The member row itself, merged or not, or 404."""
-    member = db.session.get(Member, member_id)
-    if member is None:
-        raise NotFound("member_not_found", f"No member {member_id}.")
-    return member
+    """The member row itself, merged or not, if this staff user may see it; else 404."""
+    return services.member_for_staff(member_id, current_actor().store_id)
 
 
 @bp.get("/staff/members")
@@ -45,7 +42,7 @@ def _member(member_id: int) -> Member:
 def staff_members():
     """Find members by id, e-mail, phone, loyalty card or name."""
     q = request.args.get("q", "").strip()
-    found = merge.search_members(q, 100)
+    found = merge.search_members(q, 100, current_actor().store_id)
     identifiers = {m.id: services.identifiers_of(m) for m in found}
     return render_template("members/staff/list.html", members=found, identifiers=identifiers, q=q)
 

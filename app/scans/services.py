@@ -103,3 +103,8 @@ def move_scans(from_member_id: int, to_member_id: int) -> int:
         .values(member_id=to_member_id)
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+def members_seen_at(location_id: int):
+    """A query of the ids of members who scanned something at a location."""
+    return select(Scan.member_id).where(Scan.location_id == location_id, Scan.member_id.is_not(None))

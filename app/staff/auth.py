@@ -22,6 +22,8 @@ class Actor:
     id: int
     role: str
     name: str
+    # The one store whose members a clerk may see; None for admins, keys and unassigned staff.
+    store_id: int | None = None
 
     def may(self, role: str) -> bool:
         return RANK.get(self.role, 0) >= RANK[role]
@@ -56,7 +58,8 @@ def current_actor() -> Actor | None:
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             # Cookie-authenticated writes must prove they come from our own pages.
             csrf.protect()
-        actor = Actor("staff", current_user.id, current_user.role, current_user.name)
+        store = current_user.location_id if current_user.role == "clerk" else None
+        actor = Actor("staff", current_user.id, current_user.role, current_user.name, store)
     g.oneshelf_actor = actor
     return actor
 

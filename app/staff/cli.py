@@ -17,11 +17,15 @@ keys_cli = AppGroup("keys", help="Manage API keys.")
 @click.option("--email", required=True)
 @click.option("--name", default="")
 @click.option("--role", type=click.Choice(["admin", "clerk"]), default="clerk")
+@click.option("--location", default=None, help="A clerk's own store (code): they see its members only.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
-def create_staff(email: str, name: str, role: str, password: str) -> None:
+def create_staff(email: str, name: str, role: str, location: str | None, password: str) -> None:
     """Create a staff user."""
+    from app.catalog import services as catalog
+
     try:
-        user = services.create_staff(email, name, password, role)
+        store = catalog.get_location(location) if location else None
+        user = services.create_staff(email, name, password, role, store.id if store else None)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()

@@ -28,8 +28,10 @@ def _check_role(role: str) -> None:
         raise DomainError("invalid_role", f"Role must be one of: {', '.join(ROLES)}.")
 
 
-def create_staff(email: str, name: str, password: str, role: str = "clerk") -> StaffUser:
-    """Add a staff user with a hashed password."""
+def create_staff(
+    email: str, name: str, password: str, role: str = "clerk", location_id: int | None = None
+) -> StaffUser:
+    """Add a staff user with a hashed password (a clerk may belong to one store)."""
     email = email.strip().lower()
     _check_role(role)
     if "@" not in email:
@@ -44,6 +46,7 @@ def create_staff(email: str, name: str, password: str, role: str = "clerk") -> S
         role=role,
         password_hash=_hasher.hash(password),
         session_token=secrets.token_hex(16),
+        location_id=location_id,
     )
     db.session.add(user)
     db.session.flush()
