@@ -49,6 +49,8 @@ class Config:
         self.SOCKETIO_ASYNC_MODE = env.get("SOCKETIO_ASYNC_MODE", "threading")
         self.PUBLIC_BASE_URL = (env.get("PUBLIC_BASE_URL") or f"http://{self.HOST}:{self.PORT}").rstrip("/")
         self.DEFAULT_CURRENCY = env.get("DEFAULT_CURRENCY", "CNY")
+        self.DEFAULT_PHONE_REGION = env.get("DEFAULT_PHONE_REGION", "CN")
+        self.MESSAGE_SENDER = env.get("MESSAGE_SENDER", "outbox")
         self.MEDIA_PATH = str(instance / "media")
         self.JOBS_PATH = str(instance / "jobs")
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
