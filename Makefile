@@ -17,9 +17,19 @@ test: setup-dev sysdeps-test  ## Run the test suite
 
 bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_labels.py
+	@$(PY) bench/bench_stock.py
 
 migrate: setup
 	@$(FLASK) db upgrade
+
+# The production server: gunicorn, one gevent worker with gevent-websocket per process (a
+# Socket.IO session lives in one process). More capacity: several `make serve PORT=...` on one
+# DATABASE_URL (PostgreSQL) and one REDIS_URL, behind a proxy with sticky sessions (README).
+# SERVE_ARGS passes more gunicorn options, e.g. SERVE_ARGS='--access-logfile -'.
+SERVE_WORKER := geventwebsocket.gunicorn.workers.GeventWebSocketWorker
+serve: setup migrate  ## Serve in production (gunicorn + gevent) on HOST:PORT (default 127.0.0.1:5000)
+	@SOCKETIO_ASYNC_MODE=gevent exec $(VENV)/bin/gunicorn -k $(SERVE_WORKER) -w 1 --worker-connections 10000 \
+	  --no-control-socket -b "$${HOST:-127.0.0.1}:$${PORT:-5000}" $(SERVE_ARGS) app.wsgi:app
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Oneshelf needs Python 3.11 or newer.")'
