@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -72,6 +72,38 @@ def level_of(product: Product, location: Location) -> StockLevel:
     )
 
 
+# Built once: composing this statement costs more than running it on SQLite.
+_CONDITIONAL_UPDATE = (
+    update(StockLevel)
+    .where(
+        StockLevel.product_id == bindparam("b_product"),
+        StockLevel.location_id == bindparam("b_location"),
+        StockLevel.on_hand + bindparam("b_delta") >= StockLevel.reserved + bindparam("b_reserved_delta"),
+        StockLevel.reserved + bindparam("b_reserved_delta") >= 0,
+    )
+    .values(
+        on_hand=StockLevel.on_hand + bindparam("b_delta"),
+        reserved=StockLevel.reserved + bindparam("b_reserved_delta"),
+        version=StockLevel.version + 1,
+        updated_at=bindparam("b_now", type_=StockLevel.updated_at.type),
+    )
+    .returning(StockLevel.on_hand, StockLevel.reserved, StockLevel.version, StockLevel.low_stock_at)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _conditional_update(product_id: int, location_id: int, delta: int, reserved_delta: int):
+    """One UPDATE that applies the change only if available stays >= 0; the new row, or None."""
+    params = {
+        "b_product": product_id,
+        "b_location": location_id,
+        "b_delta": delta,
+        "b_reserved_delta": reserved_delta,
+        "b_now": utcnow(),
+    }
+    return db.session.execute(_CONDITIONAL_UPDATE, params).first()
+
+
 def apply_change(
     product: Product,
     location: Location,
@@ -85,24 +117,11 @@ def apply_change(
     reservation_id: int | None = None,
 ) -> StockMovement:
     """Change a level by (delta, reserved_delta) if available stays >= 0, and append the movement."""
-    _ensure_level(product.id, location.id)
-    row = db.session.execute(
-        update(StockLevel)
-        .where(
-            StockLevel.product_id == product.id,
-            StockLevel.location_id == location.id,
-            StockLevel.on_hand + delta >= StockLevel.reserved + reserved_delta,
-            StockLevel.reserved + reserved_delta >= 0,
-        )
-        .values(
-            on_hand=StockLevel.on_hand + delta,
-            reserved=StockLevel.reserved + reserved_delta,
-            version=StockLevel.version + 1,
-            updated_at=utcnow(),
-        )
-        .returning(StockLevel.on_hand, StockLevel.reserved, StockLevel.version, StockLevel.low_stock_at)
-        .execution_options(synchronize_session=False)
-    ).first()
+    row = _conditional_update(product.id, location.id, delta, reserved_delta)
+    if row is None:
+        # The first change here has no level row yet: make it, then try once more.
+        _ensure_level(product.id, location.id)
+        row = _conditional_update(product.id, location.id, delta, reserved_delta)
     if row is None:
         current = level_of(product, location)
         raise InsufficientStock(product, location, current.available, max(-delta, reserved_delta))
