@@ -46,6 +46,12 @@ def create_app(config: object | None = None) -> Flask:
 
         return load_session_user(session_id)
 
+    if app.config.get("TRUSTED_PROXIES"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
     _register_blueprints(app)
     _register_cli(app)
 

@@ -37,6 +37,7 @@ class Config:
 
     def __init__(self, instance: Path = INSTANCE) -> None:
         env = os.environ
+        instance.mkdir(parents=True, exist_ok=True)  # the SQLite file, media and job files live here
         self.INSTANCE_PATH = str(instance)
         self.HOST = env.get("HOST", "127.0.0.1")
         self.PORT = int(env.get("PORT", "5000"))
@@ -60,6 +61,8 @@ class Config:
         self.RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
         # The Redis channel the server processes of one installation share.
         self.SOCKETIO_CHANNEL = env.get("SOCKETIO_CHANNEL", "oneshelf")
+        # How many proxies in front set X-Forwarded-*: then rate limits see the shopper's address.
+        self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
         self.SIGNIN_RATE_LIMIT = env.get("SIGNIN_RATE_LIMIT", "10 per minute")
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True

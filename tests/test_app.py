@@ -57,3 +57,25 @@ def test_sqlite_runs_in_wal_with_foreign_keys(db):
 
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_instance_folder_is_made_even_with_a_secret_key(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "given")
+    Config(tmp_path / "fresh" / "instance")
+    assert (tmp_path / "fresh" / "instance").is_dir()
+
+
+def test_behind_a_trusted_proxy_the_shoppers_address_counts(tmp_path):
+    from flask import request
+
+    from tests.conftest import make_app
+
+    app = make_app(f"sqlite:///{tmp_path / 'p.db'}", tmp_path / "i", TRUSTED_PROXIES=1)
+
+    @app.get("/whoami")
+    def whoami():
+        return request.remote_addr
+
+    with app.app_context():
+        seen = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text
+    assert seen == "203.0.113.7"
