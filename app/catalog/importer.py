@@ -177,19 +177,7 @@ def start_import_job(text: str, mode: str):
     """Import a big file in the background; the job shows progress."""
     from app.jobs import services as jobs
 
-    job = jobs.create_job("product_import", count_rows(text))
-    job_id = job.id
-    db.session.commit()
-
-    def work(report):
-        result = import_csv(text, mode, report)
-        if result["errors"] and mode == "all":
-            # Nothing written; the job still ends "done" and lists the errors.
-            db.session.rollback()
-        return result
-
-    jobs.run_in_background(job_id, work)
-    return job
+    return jobs.start_import("product_import", count_rows(text), import_csv, text, mode)
 
 
 def export_rows() -> str:

@@ -131,3 +131,20 @@ def _finish(job_id: str, status: str, **fields: Any) -> None:
     for name, value in fields.items():
         setattr(job, name, value)
     db.session.commit()
+
+
+def start_import(kind: str, total: int, import_csv: Callable[..., dict[str, Any]], text: str, mode: str) -> Job:
+    """Run ``import_csv(text, mode, report)`` as a job; with mode "all" a bad row means nothing is written."""
+    job = create_job(kind, total)
+    job_id = job.id
+    db.session.commit()
+
+    def work(report: Report) -> dict[str, Any]:
+        result = import_csv(text, mode, report)
+        if result["errors"] and mode == "all":
+            # Nothing written; the job still ends "done" and lists the errors.
+            db.session.rollback()
+        return result
+
+    run_in_background(job_id, work)
+    return job

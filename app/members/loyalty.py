@@ -257,15 +257,4 @@ def start_import_job(text: str, mode: str):
     """Import a big file in the background; the job shows progress and then the result."""
     from app.jobs import services as jobs
 
-    job = jobs.create_job("loyalty_import", count_rows(text))
-    job_id = job.id
-    db.session.commit()
-
-    def work(report):
-        result = import_csv(text, mode, report)
-        if result["errors"] and mode == "all":
-            db.session.rollback()
-        return result
-
-    jobs.run_in_background(job_id, work)
-    return job
+    return jobs.start_import("loyalty_import", count_rows(text), import_csv, text, mode)
