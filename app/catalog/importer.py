@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.catalog import services
 from app.catalog.models import Product
+from app.core.csvfiles import count_rows, decode  # noqa: F401 - callers use them from here
 from app.errors import DomainError
 from app.extensions import db
 from app.money import check_currency, parse_amount, to_decimal_text
@@ -40,18 +41,6 @@ class ImportResult(ma.Schema):
     rows = ma.fields.Integer()
     errors = ma.fields.List(ma.fields.Nested(RowError))
     written = ma.fields.Boolean(metadata={"description": "False when nothing was written."})
-
-
-def decode(data: bytes) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM), else a clear error."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DomainError("invalid_encoding", "Save the CSV as UTF-8 and upload it again.", status=400) from None
-
-
-def count_rows(text: str) -> int:
-    return max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
 
 
 def _parse_row(row: dict[str, str], default_currency: str) -> dict[str, Any]:

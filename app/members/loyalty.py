@@ -29,6 +29,7 @@ from typing import Any
 import marshmallow as ma
 from sqlalchemy import select
 
+from app.core.csvfiles import count_rows, decode  # noqa: F401 - callers use them from here
 from app.errors import DomainError
 from app.extensions import db
 from app.members import services
@@ -59,19 +60,6 @@ class LoyaltyImportResult(ma.Schema):
     errors = ma.fields.List(ma.fields.Nested(LoyaltyRowError))
     warnings = ma.fields.List(ma.fields.Nested(LoyaltyRowError))
     written = ma.fields.Boolean(metadata={"description": "False when nothing was written."})
-
-
-def decode(data: bytes) -> str:
-    """CSV bytes as text: UTF-8 (with or without BOM), else a clear error."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DomainError("invalid_encoding", "Save the CSV as UTF-8 and upload it again.", status=400) from None
-
-
-def count_rows(text: str) -> int:
-    """Data lines in the CSV (the header not counted)."""
-    return max(0, sum(1 for _ in csv.reader(io.StringIO(text))) - 1)
 
 
 class _FieldError(Exception):
