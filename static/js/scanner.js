@@ -41,17 +41,22 @@
     return zxingLoading;
   }
 
-  let zxingReader = null;
-  function zxingReaderFor(ZXing) {
-    if (!zxingReader) {
+  // ZXing's QR finder misses a few percent of codes at one scale that it reads at another,
+  // so a frame is tried at full size, at half size, and (for clean images) as a pure code.
+  const ATTEMPTS = [{ scale: 1 }, { scale: 0.5 }, { scale: 1, pure: true }];
+  const zxingReaders = {};
+  function zxingReaderFor(ZXing, pure) {
+    const key = pure ? "pure" : "plain";
+    if (!zxingReaders[key]) {
       const hints = new Map();
       const F = ZXing.BarcodeFormat;
       hints.set(ZXing.DecodeHintType.POSSIBLE_FORMATS, [F.QR_CODE, F.EAN_13, F.UPC_A]);
       hints.set(ZXing.DecodeHintType.TRY_HARDER, true);
-      zxingReader = new ZXing.MultiFormatReader();
-      zxingReader.setHints(hints);
+      if (pure) hints.set(ZXing.DecodeHintType.PURE_BARCODE, true);
+      zxingReaders[key] = new ZXing.MultiFormatReader();
+      zxingReaders[key].setHints(hints);
     }
-    return zxingReader;
+    return zxingReaders[key];
   }
 
   let nativeDetector; // undefined: not looked for yet; null: the browser has none for QR
@@ -74,11 +79,11 @@
   const context = canvas.getContext("2d", { willReadFrequently: true });
 
   /** Draw an image, video frame or canvas on our canvas, at most 1280 px wide. */
-  function draw(source) {
+  function draw(source, factor = 1) {
     const width = source.videoWidth || source.naturalWidth || source.width;
     const height = source.videoHeight || source.naturalHeight || source.height;
     if (!width || !height) return null;
-    const scale = Math.min(1, 1280 / width);
+    const scale = Math.min(1, 1280 / width) * factor;
     canvas.width = Math.round(width * scale);
     canvas.height = Math.round(height * scale);
     context.fillStyle = "#fff";
@@ -102,16 +107,20 @@
       }
     }
     const ZXing = await loadZxing();
-    const drawn = draw(source);
-    if (!drawn) return null;
-    const bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(new ZXing.HTMLCanvasElementLuminanceSource(drawn)));
-    try {
-      const result = zxingReaderFor(ZXing).decodeWithState(bitmap);
-      return { text: result.getText(), format: String(ZXing.BarcodeFormat[result.getBarcodeFormat()]).toLowerCase() };
-    } catch (error) {
-      if (error instanceof ZXing.Exception) return null; // not found, checksum or format: no code in this frame
-      throw error;
+    for (const attempt of ATTEMPTS) {
+      const drawn = draw(source, attempt.scale);
+      if (!drawn) return null;
+      const luminance = new ZXing.HTMLCanvasElementLuminanceSource(drawn);
+      const bitmap = new ZXing.BinaryBitmap(new ZXing.HybridBinarizer(luminance));
+      try {
+        const result = zxingReaderFor(ZXing, attempt.pure).decodeWithState(bitmap);
+        return { text: result.getText(), format: String(ZXing.BarcodeFormat[result.getBarcodeFormat()]).toLowerCase() };
+      } catch (error) {
+        if (!(error instanceof ZXing.Exception)) throw error;
+        // not found, checksum or format: try the next way, then give up on this frame
+      }
     }
+    return null;
   }
 
   // ---- filling the form ----------------------------------------------------------------
