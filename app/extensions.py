@@ -16,3 +16,10 @@ socketio = SocketIO()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def signin_limit() -> str:
+    """The limit on sign-in and code-entry attempts per address (SIGNIN_RATE_LIMIT)."""
+    from flask import current_app
+
+    return current_app.config["SIGNIN_RATE_LIMIT"]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
 from flask_smorest import Blueprint
 
 from app.catalog import services as catalog
-from app.extensions import db, limiter
+from app.extensions import db, limiter, signin_limit
 from app.idempotency.services import idempotent
 from app.members import auth, codes, schemas, services
 from app.members.models import Member
@@ -26,12 +25,8 @@ def member_out(member: Member) -> dict:
     }
 
 
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
 @api.route("/members", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @api.arguments(schemas.SignUpIn)
 @api.response(201, schemas.MemberOut)
 def sign_up(body):
@@ -43,7 +38,7 @@ def sign_up(body):
 
 
 @api.route("/session", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @api.arguments(schemas.SignInIn)
 @api.response(200, schemas.MemberOut)
 def sign_in(body):

@@ -10,7 +10,7 @@ from marshmallow import validate
 
 from app.catalog.schemas import StrictSchema
 from app.errors import DomainError
-from app.extensions import db, limiter
+from app.extensions import db, limiter, signin_limit
 from app.jobs import services as jobs
 from app.members import auth, loyalty, merge, services, verification
 from app.members.models import Member
@@ -20,10 +20,6 @@ from app.staff.auth import current_actor, require_api_role
 api = Blueprint(
     "member_identity_api", __name__, url_prefix="/api/v1", description="Member identity: verification, resets, merges"
 )
-
-
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
 
 
 # ---- shapes ----------------------------------------------------------------------------
@@ -140,7 +136,7 @@ def member_by_id(member_id: int) -> Member:
 
 
 @api.route("/members/me/identifiers", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @auth.require_member_api
 @api.arguments(IdentifierIn)
 @api.response(201, OwnIdentifierOut)
@@ -152,7 +148,7 @@ def add_identifier(body):
 
 
 @api.route("/members/me/identifiers/verify", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @auth.require_member_api
 @api.arguments(VerifyIn)
 @api.response(200, OwnIdentifierOut)
@@ -165,7 +161,7 @@ def verify_identifier(body):
 
 
 @api.route("/members/me/identifiers/resend", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @auth.require_member_api
 @api.arguments(IdentifierIn)
 @api.response(202, MessageOut)
@@ -183,7 +179,7 @@ RESET_SENT = "If an account has this e-mail or phone, we sent it a code. It work
 
 
 @api.route("/password-resets", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @api.arguments(ResetIn)
 @api.response(202, MessageOut)
 def request_reset(body):
@@ -194,7 +190,7 @@ def request_reset(body):
 
 
 @api.route("/password-resets/confirm", methods=["POST"])
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @api.arguments(ResetConfirmIn)
 @api.response(204)
 def confirm_reset(body):

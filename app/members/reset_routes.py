@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
-from app.extensions import db, limiter
+from app.extensions import db, limiter, signin_limit
 from app.members import auth, bp, services, verification
 
 RESET_SENT = "If an account has this e-mail or phone, we sent it a code. It works for 10 minutes."
@@ -34,12 +34,8 @@ class VerifyForm(FlaskForm):
     code = StringField("Code", validators=[Length(max=12)])
 
 
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
 @bp.route("/account/reset", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 def reset_request_page():
     """Ask for a reset code; the answer is the same whether the account exists or not."""
     form = ResetRequestForm()
@@ -57,7 +53,7 @@ def reset_request_page():
 
 
 @bp.route("/account/reset/confirm", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 def reset_confirm_page():
     """Enter the code and a new password; every device is signed out."""
     form = ResetConfirmForm()
@@ -116,7 +112,7 @@ def _done(message: str, identifier: str | None = None):
 
 
 @bp.route("/account/verify", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 @auth.member_page
 def verify_page():
     """Confirm my e-mail or phone with the code sent to it (5 attempts per code)."""
@@ -138,7 +134,7 @@ def verify_page():
 
 
 @bp.post("/account/verify/resend")
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @auth.member_page
 def resend_code_page():
     """Send a new code to one of my unverified identifiers."""
@@ -155,7 +151,7 @@ def resend_code_page():
 
 
 @bp.post("/account/verify/add")
-@limiter.limit(_signin_limit)
+@limiter.limit(signin_limit)
 @auth.member_page
 def add_identifier_page():
     """Add an e-mail or phone to my account; a code is sent to it."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
-from app.extensions import db, limiter
+from app.extensions import db, limiter, signin_limit
 from app.members import auth, bp, codes, services
 from app.scans import services as scans
 
@@ -33,12 +33,8 @@ def _next_url() -> str:
     return url_for("members.account")
 
 
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
 @bp.route("/account/signup", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 def sign_up_page():
     """Create an account in seconds."""
     form = SignUpForm()
@@ -57,7 +53,7 @@ def sign_up_page():
 
 
 @bp.route("/account/signin", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 def sign_in_page():
     """Sign in with e-mail or phone."""
     form = SignInForm()

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
-from app.extensions import db, limiter
+from app.extensions import db, limiter, signin_limit
 from app.staff import bp, services
 from app.staff.auth import staff_page
 from app.staff.models import ROLES
@@ -35,12 +35,8 @@ def _safe_next(target: str | None) -> str:
     return url_for("staff.dashboard")
 
 
-def _signin_limit() -> str:
-    return current_app.config["SIGNIN_RATE_LIMIT"]
-
-
 @bp.route("/staff/login", methods=["GET", "POST"])
-@limiter.limit(_signin_limit, methods=["POST"])
+@limiter.limit(signin_limit, methods=["POST"])
 def login():
     """Staff sign-in form."""
     if current_user.is_authenticated:
