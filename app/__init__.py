@@ -81,12 +81,25 @@ def _register_blueprints(app: Flask) -> None:
     from app.members import bp as member_pages
     from app.members.api import api as members_api
     from app.members.api_identity import api as member_identity_api
+    from app.scans.api import api as scans_api
+    from app.service import bp as service_pages
     from app.shop import bp as shop
     from app.staff import bp as staff
     from app.stock import bp as stock_pages
     from app.stock.api import api as stock_api
 
-    for blueprint in (core, staff, catalog_pages, label_pages, job_pages, stock_pages, member_pages, shop, kiosk_pages):
+    for blueprint in (
+        core,
+        staff,
+        catalog_pages,
+        label_pages,
+        job_pages,
+        stock_pages,
+        member_pages,
+        shop,
+        kiosk_pages,
+        service_pages,
+    ):
         app.register_blueprint(blueprint)
     api = OneshelfApi(
         app,
@@ -96,7 +109,16 @@ def _register_blueprints(app: Flask) -> None:
             "security": [{"bearer": []}],
         },
     )
-    for blueprint in (catalog_api, labels_api, jobs_api, stock_api, members_api, kiosks_api, member_identity_api):
+    for blueprint in (
+        catalog_api,
+        labels_api,
+        jobs_api,
+        stock_api,
+        members_api,
+        kiosks_api,
+        member_identity_api,
+        scans_api,
+    ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
         ext.csrf.exempt(blueprint)

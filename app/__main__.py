@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db, socketio
+from app.kiosks.presence import start_watch
 from app.stock.sweeper import start_sweeper
 
 
@@ -34,6 +35,7 @@ def main() -> None:
     app = create_app()
     _banner(app)
     start_sweeper(app)
+    start_watch(app)
     socketio.run(
         app,
         host=app.config["HOST"],

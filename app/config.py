@@ -72,6 +72,8 @@ class Config:
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         # Synchronous label PDFs up to this many labels; larger jobs run in the background.
         self.LABELS_SYNC_LIMIT = int(env.get("LABELS_SYNC_LIMIT", "100"))
+        # A kiosk screen with nothing happening for this long goes back to its welcome screen.
+        self.KIOSK_IDLE_SECONDS = int(env.get("KIOSK_IDLE_SECONDS", "90"))
         self.IMPORT_SYNC_LIMIT = int(env.get("IMPORT_SYNC_LIMIT", "500"))
         self.API_TITLE = "Oneshelf API"
         self.API_VERSION = "v1"

@@ -17,5 +17,6 @@ from app.members.models import (
     ResetCode,
 )
 from app.scans.models import Scan
+from app.service.models import HelpRequest
 from app.staff.models import ApiKey, StaffUser
 from app.stock.models import StockLevel, StockMovement, StockReservation

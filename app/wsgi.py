@@ -31,6 +31,7 @@ import os
 
 from app import create_app
 from app.config import Config
+from app.kiosks.presence import start_watch
 from app.stock.sweeper import start_sweeper
 
 log = logging.getLogger(__name__)
@@ -71,6 +72,7 @@ def build_app():
     # --access-logfile does not see them); like gunicorn by default, keep no access log.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
     start_sweeper(application)
+    start_watch(application)
     log.info(
         "Oneshelf worker pid %d: Socket.IO async mode %s, database %s (psycopg %s), message queue %s",
         os.getpid(),

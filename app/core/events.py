@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
+from flask import request
+from flask_socketio import ConnectionRefusedError
+
 from app.extensions import socketio
 
 
 @socketio.on("connect", namespace="/live")
 def live_connect(auth=None) -> bool:
-    """Anyone may connect; rooms are joined by the server after an access check."""
+    """Anyone may connect; a kiosk program proves which device it is with ``auth={"token": ...}``."""
+    token = auth.get("token") if isinstance(auth, dict) else None
+    if token is None:
+        return True
+    from app.kiosks import presence, services
+
+    device = services.verify_device_token(token) if isinstance(token, str) else None
+    if device is None:
+        raise ConnectionRefusedError({"code": "invalid_token", "message": "The device token is unknown or revoked."})
+    presence.remember(request.sid, device.id)
     return True
+
+
+@socketio.on("disconnect", namespace="/live")
+def live_disconnect(*_reason) -> None:
+    """Forget what the connection was."""
+    from app.kiosks import presence
+
+    presence.forget(request.sid)

@@ -5,13 +5,15 @@ Rooms are joined by the server after checking who is connected, never from a nam
 
 from __future__ import annotations
 
-from flask import session
+import marshmallow as ma
+from flask import request, session
 from flask_socketio import join_room, leave_room, rooms
+from sqlalchemy.exc import IntegrityError
 
 from app.db import begin_write
 from app.errors import DomainError
 from app.extensions import db, socketio
-from app.kiosks import auth, schemas, services
+from app.kiosks import auth, presence, scanning, schemas, services
 from app.members import auth as member_auth
 from app.members import services as members
 
@@ -31,6 +33,7 @@ def kiosk_subscribe(data=None):
             raise DomainError("unauthorized", "Only a registered kiosk can follow a kiosk session.", status=401)
         kiosk_session = services.ensure_session(device)
         db.session.commit()
+        presence.remember(request.sid, device.id)
         for room in rooms(namespace="/live"):
             if room.startswith("kiosk:"):
                 leave_room(room, namespace="/live")
@@ -50,3 +53,49 @@ def member_subscribe(data=None):
         return _error(DomainError("not_signed_in", "Sign in to follow your account.", status=401))
     join_room(services.member_room(member.id), namespace="/live")
     return {"ok": True, "member": member.id}
+
+
+def _validation_error(error: ma.ValidationError) -> DomainError:
+    fields = ", ".join(sorted(error.messages)) if isinstance(error.messages, dict) else "the scan"
+    return DomainError("invalid_scan", f'Send {{"id", "code", "symbology"?, "seen_at"?}}; check {fields}.')
+
+
+def _scan_ack(received: scanning.Received) -> dict:
+    scan = received.scan
+    return {
+        "ok": True,
+        "id": scan.client_id,
+        "duplicate": received.duplicate,
+        "scan": scan.id,
+        "result": received.result,
+    }
+
+
+@socketio.on("kiosk:scan", namespace="/live")
+def kiosk_scan(data=None):
+    """The kiosk program saw a code: record it once (by its id) and show the answer on the kiosk screen."""
+    device_id = presence.device_id_of(request.sid)
+    try:
+        body = schemas.KioskScanIn().load(data if isinstance(data, dict) else {})
+        begin_write(db.session)
+        device = services.live_device(device_id)
+        if device is None:
+            raise DomainError("unauthorized", "Connect with a valid kiosk token to send scans.", status=401)
+        received = scanning.receive_scan(
+            device, body["id"], body["code"], symbology=body["symbology"], seen_at=body["seen_at"]
+        )
+        db.session.commit()
+        return _scan_ack(received)
+    except ma.ValidationError as error:
+        return _error(_validation_error(error))
+    except DomainError as error:
+        db.session.rollback()
+        return _error(error)
+    except IntegrityError:
+        # The same scan, sent again while the first was still being recorded: that one counts.
+        db.session.rollback()
+        device = services.live_device(device_id)
+        earlier = scanning.find_scan(device, body["id"]) if device else None
+        if earlier is None:
+            raise
+        return _scan_ack(scanning.Received(earlier, True, scanning.result_of(earlier, device.location)))

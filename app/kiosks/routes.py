@@ -30,7 +30,11 @@ def _screen_state(device: Device) -> dict:
     if kiosk_session.member_id is None:
         token, plain = services.issue_pairing_token(kiosk_session)
         pairing = schemas.PairingOut().dump(schemas.pairing_json(token, plain))
-    return {"session": schemas.KioskSessionOut().dump(schemas.session_json(kiosk_session)), "pairing": pairing}
+    return {
+        "session": schemas.KioskSessionOut().dump(schemas.session_json(kiosk_session)),
+        "pairing": pairing,
+        "recent": services.recent_products(kiosk_session),
+    }
 
 
 def _calling_screen() -> Device:
@@ -57,7 +61,11 @@ def kiosk_screen():
         return _not_registered("This screen is not signed in as a kiosk. Staff: open /kiosk?token=<device token>.")
     state = _screen_state(device)
     db.session.commit()
-    response = make_response(render_template("kiosks/screen.html", device=device, state=state))
+    response = make_response(
+        render_template(
+            "kiosks/screen.html", device=device, state=state, idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"]
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 

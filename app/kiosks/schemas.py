@@ -75,3 +75,12 @@ def pairing_json(token, plain: str) -> dict:
         "renew_in": services.PAIRING_SECONDS - services.RENEW_BEFORE_SECONDS,
         "svg": qr_svg(url),
     }
+
+
+class KioskScanIn(StrictSchema):
+    """A scan sent by the kiosk program (Socket.IO ``kiosk:scan``)."""
+
+    id = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=64))
+    code = ma.fields.String(required=True, validate=ma.validate.Length(min=1, max=512))
+    symbology = ma.fields.String(load_default=None, allow_none=True, validate=ma.validate.Length(max=16))
+    seen_at = ma.fields.AwareDateTime(load_default=None, allow_none=True)

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
 CHANNELS = ("phone", "kiosk", "staff")
+# What a scan turned out to be: a product, a member code, or nothing we know.
+OUTCOMES = ("product", "member", "unknown")
 
 
 class Scan(db.Model):
     __tablename__ = "scans"
+    # A kiosk sends each scan with an id of its own and may send it again after a network cut:
+    # recorded once per device.
+    __table_args__ = (UniqueConstraint("device_id", "client_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64))
@@ -26,4 +31,10 @@ class Scan(db.Model):
     shopper_session: Mapped[str | None] = mapped_column(String(64), index=True)
     member_id: Mapped[int | None] = mapped_column(index=True)
     device: Mapped[str | None] = mapped_column(String(64))
+    device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id", ondelete="SET NULL"), index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    symbology: Mapped[str | None] = mapped_column(String(16))
+    outcome: Mapped[str | None] = mapped_column(String(16))
+    # When the code was seen (the kiosk's clock); created_at is when the server recorded it.
+    seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
 
 from app.errors import DomainError
 from app.extensions import db
@@ -108,3 +109,83 @@ def move_scans(from_member_id: int, to_member_id: int) -> int:
 def members_seen_at(location_id: int):
     """A query of the ids of members who scanned something at a location."""
     return select(Scan.member_id).where(Scan.location_id == location_id, Scan.member_id.is_not(None))
+
+
+def seen_together(product_id: int, limit: int = 3) -> list:
+    """Products most often scanned in the same shopper sessions as this one (busiest first)."""
+    from app.catalog.models import Product
+
+    this, other = aliased(Scan), aliased(Scan)
+    sessions = func.count(func.distinct(other.shopper_session))
+    query = (
+        select(other.product_id, sessions)
+        .join(this, this.shopper_session == other.shopper_session)
+        .where(this.product_id == product_id, other.product_id.is_not(None), other.product_id != product_id)
+        .group_by(other.product_id)
+        .order_by(sessions.desc(), other.product_id)
+        .limit(limit)
+    )
+    ids = [row[0] for row in db.session.execute(query)]
+    found = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids), Product.active))}
+    return [found[i] for i in ids if i in found]
+
+
+def list_scans(
+    *,
+    channel: str | None = None,
+    location: str | None = None,
+    device: str | None = None,
+    since=None,
+    cursor: str | None = None,
+    limit: int = 50,
+    store_id: int | None = None,
+) -> tuple[list[dict], str | None]:
+    """Recorded scans, oldest first, a page at a time; ``store_id`` keeps a clerk to their store."""
+    from app.catalog import services as catalog
+    from app.catalog.models import Location, Product
+    from app.core.pagination import paginate
+    from app.errors import Forbidden
+    from app.kiosks.models import Device
+
+    query = select(Scan)
+    if channel:
+        query = query.where(Scan.channel == channel)
+    if location:
+        place = catalog.get_location(location)
+        if store_id is not None and place.id != store_id:
+            raise Forbidden("other_store", "You can see the scans of your own store only.")
+        query = query.where(Scan.location_id == place.id)
+    elif store_id is not None:
+        query = query.where(Scan.location_id == store_id)
+    if device:
+        by = Device.id == int(device) if device.isdigit() else Device.token_prefix == device
+        query = query.where(Scan.device_id.in_(select(Device.id).where(by)))
+    if since is not None:
+        query = query.where(Scan.created_at >= since)
+    rows, next_cursor = paginate(query, Scan.id, cursor, limit)
+    skus = dict(
+        db.session.execute(select(Product.id, Product.sku).where(Product.id.in_({r.product_id for r in rows}))).all()
+    )
+    codes = dict(
+        db.session.execute(
+            select(Location.id, Location.code).where(Location.id.in_({r.location_id for r in rows}))
+        ).all()
+    )
+    items = [
+        {
+            "id": r.id,
+            "client_id": r.client_id,
+            "code": r.code,
+            "symbology": r.symbology,
+            "channel": r.channel,
+            "outcome": r.outcome,
+            "sku": skus.get(r.product_id),
+            "location": codes.get(r.location_id),
+            "device": r.device_id,
+            "member": r.member_id,
+            "seen_at": r.seen_at,
+            "created_at": r.created_at,
+        }
+        for r in rows
+    ]
+    return items, next_cursor

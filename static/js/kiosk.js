@@ -1,47 +1,68 @@
-// The kiosk screen: shows a pairing QR that is renewed before it expires, and greets the member
-// as soon as one is identified (kiosk:identified over Socket.IO, or the next renewal if the
-// socket is down). "Done" ends the session and starts an anonymous one.
+// The kiosk screen. While nobody is identified it shows a pairing QR, renewed before it expires.
+// The kiosk program's scans arrive over Socket.IO in the kiosk session's room: kiosk:product
+// shows the product with live stock here and nearby (joining the product's stock room),
+// kiosk:unknown and kiosk:notice say what went wrong, kiosk:identified greets the member.
+// "Call staff" raises a help request; help:updated says when a clerk is on the way. After
+// data-idle-seconds with nothing happening the screen goes back to its welcome (and a member's
+// or a shopper's session ends, so the next person starts fresh).
 (function () {
+  "use strict";
   const body = document.querySelector("[data-kiosk]");
   if (!body) return;
+  const $ = (selector) => body.querySelector(selector);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
-  const qr = body.querySelector("[data-pairing-qr]");
-  const panel = body.querySelector("[data-pair-panel]");
-  const greeting = body.querySelector("[data-greeting]");
-  const anonymousText = body.querySelector("[data-welcome-anonymous]");
-  const memberText = body.querySelector("[data-welcome-member]");
-  const endButton = body.querySelector("[data-end]");
-  const countdown = body.querySelector("[data-pairing-countdown]");
-  const liveState = body.querySelector("[data-live-state]");
+  const here = body.dataset.location;
+  const qr = $("[data-pairing-qr]");
+  const pairPanel = $("[data-pair-panel]");
+  const memberPanel = $("[data-member-panel]");
+  const greeting = $("[data-greeting]");
+  const welcomeBox = $("[data-welcome]");
+  const productBox = $("[data-product]");
+  const notice = $("[data-notice]");
+  const basket = $("[data-basket]");
+  const basketCount = $("[data-basket-count]");
+  const basketEmpty = $("[data-basket-empty]");
+  const endButton = $("[data-end]");
+  const callButton = $("[data-call-staff]");
+  const cancelHelp = $("[data-cancel-help]");
+  const helpState = $("[data-help-state]");
+  const countdown = $("[data-pairing-countdown]");
+  const liveState = $("[data-live-state]");
   const RETRY_MS = 5000;
+  const IDLE_MS = (parseInt(body.dataset.idleSeconds, 10) || 90) * 1000;
 
   let sessionId = parseInt(body.dataset.sessionId, 10);
   let renewTimer = null;
   let tickTimer = null;
+  let idleTimer = null;
   let socket = null;
+  let shownSku = null;
+  let identified = body.classList.contains("identified");
 
   function setLive(text, ok) {
     liveState.textContent = text;
     liveState.classList.toggle("offline", !ok);
   }
 
+  // ---- who is here ------------------------------------------------------------------
+
   function greet(firstName) {
     stopRenewing();
+    identified = true;
     greeting.textContent = `Hello, ${firstName}`;
     body.classList.add("identified");
-    panel.hidden = true;
-    anonymousText.hidden = true;
-    memberText.hidden = false;
-    endButton.hidden = false;
+    pairPanel.hidden = true;
+    memberPanel.hidden = false;
+    showWelcomeUnlessProduct();
+    touch();
   }
 
-  function welcome() {
+  function anonymous() {
+    identified = false;
     greeting.textContent = "Welcome";
     body.classList.remove("identified");
-    panel.hidden = false;
-    anonymousText.hidden = false;
-    memberText.hidden = true;
-    endButton.hidden = true;
+    pairPanel.hidden = false;
+    memberPanel.hidden = true;
   }
 
   function stopRenewing() {
@@ -75,17 +96,23 @@
     if (state.session.member) {
       greet(state.session.member.first_name);
     } else {
-      welcome();
+      anonymous();
       if (state.pairing) showPairing(state.pairing);
     }
-    if (changed) subscribe();
+    if (changed) {
+      clearProduct();
+      showBasket(state.recent || []);
+      showHelp(null);
+      subscribe();
+    }
   }
 
-  async function post(url) {
+  async function post(url, payload) {
     const response = await fetch(url, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+      headers: { "X-CSRFToken": csrf, Accept: "application/json", "Content-Type": "application/json" },
+      body: JSON.stringify(payload || {}),
     });
     if (response.status === 401) {
       window.location.reload(); // the kiosk was revoked: show why
@@ -104,21 +131,198 @@
     }
   }
 
-  function subscribe() {
+  // ---- what was scanned -------------------------------------------------------------
+
+  function el(tag, className, text) {
+    const node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined) node.textContent = text;
+    return node;
+  }
+
+  function stockText(available) {
+    return available <= 0 ? "sold out here" : available <= 3 ? "left here, hurry" : "left here";
+  }
+
+  function levelRow(level) {
+    const li = el("li");
+    li.dataset.stock = "";
+    li.dataset.location = level.location;
+    li.dataset.version = String(level.version);
+    li.append(el("span", "where", level.name + (level.kind === "warehouse" ? " (delivery)" : "")));
+    const count = el("span", "how-many");
+    const number = el("span", "", String(level.available));
+    number.dataset.available = "";
+    count.append(number, " left");
+    li.append(count);
+    if (level.km !== null && level.km !== undefined) li.append(el("small", "km", `${level.km.toFixed(1)} km`));
+    li.classList.toggle("sold-out", level.available <= 0);
+    return li;
+  }
+
+  function showProduct(product) {
+    shownSku = product.sku;
+    notice.hidden = true;
+    welcomeBox.hidden = true;
+    productBox.hidden = false;
+    productBox.dataset.sku = product.sku;
+    const image = $("[data-product-image]");
+    image.hidden = !product.image;
+    if (product.image) image.src = product.image;
+    image.alt = product.name;
+    $("[data-product-category]").textContent = product.category || "";
+    $("[data-product-name]").textContent = product.name;
+    $("[data-product-price]").textContent = product.price;
+    const hereBox = $("[data-stock-here]");
+    hereBox.dataset.stock = "";
+    hereBox.dataset.location = product.here.location;
+    hereBox.dataset.version = String(product.here.version);
+    showLevel(hereBox, product.here.available);
+    const nearby = $("[data-nearby]");
+    nearby.replaceChildren(...product.nearby.map(levelRow));
+    const together = $("[data-together]");
+    together.replaceChildren(
+      ...product.together.map((item) => {
+        const li = el("li");
+        li.append(el("span", "", item.name), " ", el("strong", "", item.price));
+        return li;
+      })
+    );
+    $("[data-together-box]").hidden = product.together.length === 0;
+    productBox.classList.remove("flash-update");
+    void productBox.offsetWidth;
+    productBox.classList.add("flash-update");
+    addToBasket(product);
+    followStock(product.sku);
+    touch();
+  }
+
+  function showLevel(box, available) {
+    box.querySelector("[data-available]").textContent = String(available);
+    const text = box.querySelector("[data-stock-text]");
+    if (text) text.textContent = stockText(available);
+    box.classList.toggle("sold-out", available <= 0);
+  }
+
+  function clearProduct() {
+    shownSku = null;
+    productBox.hidden = true;
+    notice.hidden = true;
+    welcomeBox.hidden = false;
+  }
+
+  function showWelcomeUnlessProduct() {
+    if (!shownSku) welcomeBox.hidden = false;
+  }
+
+  function showNotice(message) {
+    notice.textContent = message;
+    notice.hidden = false;
+    productBox.hidden = true;
+    welcomeBox.hidden = true;
+    shownSku = null;
+    touch();
+  }
+
+  function basketItem(item) {
+    const li = el("li");
+    li.dataset.sku = item.sku;
+    li.append(el("span", "", item.name), " ", el("strong", "", item.price));
+    return li;
+  }
+
+  function showBasket(items) {
+    basket.replaceChildren(...items.map(basketItem));
+    basketCount.textContent = String(items.length);
+    basketEmpty.hidden = items.length > 0;
+  }
+
+  function addToBasket(product) {
+    const old = basket.querySelector(`[data-sku="${CSS.escape(product.sku)}"]`);
+    if (old) old.remove();
+    basket.prepend(basketItem(product));
+    basketCount.textContent = String(basket.children.length);
+    basketEmpty.hidden = true;
+  }
+
+  function followStock(sku) {
     if (!socket || !socket.connected) return;
-    socket.emit("kiosk:subscribe", {}, (ack) => {
-      if (ack && ack.ok) {
-        setLive("Live", true);
-        if (ack.session.id !== sessionId) {
-          refresh(); // another session started meanwhile (e.g. from the kiosk program)
-        } else if (ack.session.member) {
-          greet(ack.session.member.first_name);
-        }
-      } else {
-        setLive(ack && ack.error ? ack.error.message : "Live updates unavailable", false);
-      }
+    socket.emit("subscribe", { sku }, (ack) => {
+      if (ack && ack.ok && sku === shownSku) ack.levels.forEach((level) => updateLevel(level, true));
     });
   }
+
+  function updateLevel(level, force) {
+    if (productBox.dataset.sku !== level.sku) return;
+    productBox.querySelectorAll(`[data-stock][data-location="${CSS.escape(level.location)}"]`).forEach((box) => {
+      if (!force && level.version <= parseInt(box.dataset.version || "-1", 10)) return;
+      box.dataset.version = String(level.version);
+      if (box.matches("[data-stock-here]")) showLevel(box, level.available);
+      else {
+        box.querySelector("[data-available]").textContent = String(level.available);
+        box.classList.toggle("sold-out", level.available <= 0);
+      }
+      box.classList.remove("flash-update");
+      void box.offsetWidth;
+      box.classList.add("flash-update");
+    });
+  }
+
+  // ---- calling staff ----------------------------------------------------------------
+
+  function showHelp(request) {
+    const active = request && (request.status === "open" || request.status === "answered");
+    callButton.hidden = !!active;
+    cancelHelp.hidden = !(request && request.status === "open");
+    if (!active) {
+      helpState.textContent = request && request.status === "closed" ? "Glad we could help." : "";
+    } else if (request.status === "open") {
+      helpState.textContent = "A member of staff has been called and will be with you shortly.";
+    } else {
+      helpState.textContent = `${request.answered_by || "A member of staff"} is on the way.`;
+    }
+  }
+
+  callButton.addEventListener("click", async () => {
+    callButton.disabled = true;
+    try {
+      showHelp(await post(body.dataset.helpEndpoint, { topic: shownSku ? $("[data-product-name]").textContent : "" }));
+    } catch (error) {
+      helpState.textContent = "Could not call staff from here. Please ask at the counter.";
+    } finally {
+      callButton.disabled = false;
+      touch();
+    }
+  });
+
+  cancelHelp.addEventListener("click", async () => {
+    try {
+      await post(body.dataset.helpCancelEndpoint);
+      showHelp(null);
+    } catch (error) {
+      helpState.textContent = "Could not cancel; a member of staff will come by.";
+    }
+  });
+
+  // ---- idle -------------------------------------------------------------------------
+
+  function touch() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(goIdle, IDLE_MS);
+  }
+
+  async function goIdle() {
+    const used = identified || basket.children.length > 0;
+    clearProduct();
+    if (!used) return touch();
+    try {
+      apply(await post(body.dataset.endEndpoint));
+    } catch (error) {
+      setTimeout(goIdle, RETRY_MS);
+    }
+  }
+
+  ["pointerdown", "keydown"].forEach((name) => document.addEventListener(name, touch, { passive: true }));
 
   endButton.addEventListener("click", async () => {
     endButton.disabled = true;
@@ -131,17 +335,47 @@
     }
   });
 
+  // ---- live -------------------------------------------------------------------------
+
+  function subscribe() {
+    if (!socket || !socket.connected) return;
+    socket.emit("kiosk:subscribe", {}, (ack) => {
+      if (ack && ack.ok) {
+        setLive("Live", true);
+        if (ack.session.id !== sessionId) {
+          refresh(); // another session started meanwhile (e.g. from the kiosk program)
+        } else if (ack.session.member) {
+          greet(ack.session.member.first_name);
+        }
+        if (shownSku) followStock(shownSku);
+      } else {
+        setLive(ack && ack.error ? ack.error.message : "Live updates unavailable", false);
+      }
+    });
+  }
+
   if (qr.dataset.pairingUrl) scheduleRenewal(parseInt(qr.dataset.renewIn, 10) || 60);
+  touch();
 
   if (typeof io !== "undefined") {
     socket = io("/live", { transports: ["websocket", "polling"] });
     socket.on("connect", subscribe);
-    socket.on("disconnect", () => setLive("Reconnecting…", false));
-    socket.on("kiosk:identified", (event) => {
-      if (event.session === sessionId) greet(event.first_name);
+    socket.on("disconnect", (reason) => {
+      setLive("Reconnecting…", false);
+      // The server cut this screen off (e.g. the kiosk was revoked): reload to show why.
+      if (reason === "io server disconnect") setTimeout(() => window.location.reload(), 1000);
     });
-    socket.on("kiosk:ended", (event) => {
-      if (event.session === sessionId) refresh();
+    const mine = (handler) => (event) => {
+      if (event.session === sessionId) handler(event);
+    };
+    socket.on("kiosk:identified", mine((event) => greet(event.first_name)));
+    socket.on("kiosk:ended", mine(() => refresh()));
+    socket.on("kiosk:product", mine((event) => showProduct(event.product)));
+    socket.on("kiosk:unknown", mine((event) => showNotice(event.message)));
+    socket.on("kiosk:notice", mine((event) => showNotice(event.message)));
+    socket.on("help:updated", (event) => {
+      if (event.kiosk_session === sessionId) showHelp(event);
     });
+    socket.on("stock:changed", (level) => updateLevel(level, false));
   }
 })();

@@ -1,0 +1,7 @@
+"""Service on the shop floor: shoppers call staff from a kiosk, clerks answer."""
+
+from flask import Blueprint
+
+bp = Blueprint("service", __name__)
+
+from app.service import events, routes  # noqa: E402,F401 - registers pages and socket events
