@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("service", __name__)
 
-from app.service import events, routes  # noqa: E402,F401 - registers pages and socket events
+from app.service import routes  # noqa: E402,F401 - registers the pages
