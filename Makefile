@@ -18,6 +18,7 @@ test: setup-dev sysdeps-test  ## Run the test suite
 bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_labels.py
 	@$(PY) bench/bench_stock.py
+	@$(PY) bench/bench_kiosk.py
 
 migrate: setup
 	@$(FLASK) db upgrade
