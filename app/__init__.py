@@ -69,6 +69,7 @@ def _root():
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.carts.api import api as carts_api
     from app.catalog import bp as catalog_pages
     from app.catalog.api import api as catalog_api
     from app.core import bp as core
@@ -118,6 +119,7 @@ def _register_blueprints(app: Flask) -> None:
         kiosks_api,
         member_identity_api,
         scans_api,
+        carts_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

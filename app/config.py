@@ -75,6 +75,8 @@ class Config:
         # A kiosk screen with nothing happening for this long goes back to its welcome screen.
         self.KIOSK_IDLE_SECONDS = int(env.get("KIOSK_IDLE_SECONDS", "90"))
         self.IMPORT_SYNC_LIMIT = int(env.get("IMPORT_SYNC_LIMIT", "500"))
+        # Units in a cart are held this long after its last change (renewed by every change).
+        self.CART_HOLD_MINUTES = int(env.get("CART_HOLD_MINUTES", "20"))
         self.API_TITLE = "Oneshelf API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

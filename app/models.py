@@ -1,6 +1,7 @@
 """Import every model so that metadata (and Alembic) sees every table."""
 
 # ruff: noqa: F401
+from app.carts.models import Cart, CartLine
 from app.catalog.models import Location, Product
 from app.idempotency.models import IdempotencyRecord
 from app.jobs.models import Job

@@ -196,6 +196,10 @@ def identify_member(kiosk_session: KioskSession, member: Member, how: str, now: 
             "kiosk_in_use", f"{kiosk_session.device.label.capitalize()} is being used by another member right now."
         )
     scans.attach_to_member(kiosk_session.key, member.id)
+    # What the shopper put in the kiosk's basket is now in the member's (shown on their phone too).
+    from app.carts import services as carts  # carts build on kiosks' sessions, not the reverse
+
+    carts.merge_into_member(kiosk_session.id, member.id)
     device = kiosk_session.device
     queue_event(
         db.session,

@@ -1,0 +1,1 @@
+"""Carts: one basket per member (or per kiosk session, or per guest), its units held at the store."""
