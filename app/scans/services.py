@@ -158,7 +158,12 @@ def list_scans(
     elif store_id is not None:
         query = query.where(Scan.location_id == store_id)
     if device:
-        by = Device.id == int(device) if device.isdigit() else Device.token_prefix == device
+        # A token prefix can be all digits too: it is either.
+        by = (
+            (Device.token_prefix == device) | (Device.id == int(device))
+            if device.isdigit()
+            else (Device.token_prefix == device)
+        )
         query = query.where(Scan.device_id.in_(select(Device.id).where(by)))
     if since is not None:
         query = query.where(Scan.created_at >= since)
