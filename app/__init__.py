@@ -82,6 +82,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.members import bp as member_pages
     from app.members.api import api as members_api
     from app.members.api_identity import api as member_identity_api
+    from app.orders.api import api as orders_api
+    from app.payments.api import api as payments_api
     from app.scans.api import api as scans_api
     from app.service import bp as service_pages
     from app.shop import bp as shop
@@ -120,6 +122,8 @@ def _register_blueprints(app: Flask) -> None:
         member_identity_api,
         scans_api,
         carts_api,
+        orders_api,
+        payments_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

@@ -75,8 +75,20 @@ class Config:
         # A kiosk screen with nothing happening for this long goes back to its welcome screen.
         self.KIOSK_IDLE_SECONDS = int(env.get("KIOSK_IDLE_SECONDS", "90"))
         self.IMPORT_SYNC_LIMIT = int(env.get("IMPORT_SYNC_LIMIT", "500"))
+        # The sandbox card gateway: a delay on every call, and a share (0.0-1.0) of charges that fail.
+        self.SANDBOX_CARD_LATENCY_MS = int(env.get("SANDBOX_CARD_LATENCY_MS", "0"))
+        self.SANDBOX_CARD_FAILURE_RATE = float(env.get("SANDBOX_CARD_FAILURE_RATE", "0"))
         # Units in a cart are held this long after its last change (renewed by every change).
         self.CART_HOLD_MINUTES = int(env.get("CART_HOLD_MINUTES", "20"))
+        # Paying at the counter: the units stay held this long for the walk there.
+        self.COUNTER_HOLD_MINUTES = int(env.get("COUNTER_HOLD_MINUTES", "30"))
+        # A card order still waiting for the gateway's answer after this long is settled with it.
+        self.PENDING_SETTLE_SECONDS = int(env.get("PENDING_SETTLE_SECONDS", "30"))
+        # Points earned per whole currency unit paid, and what one point is worth (minor units).
+        self.POINTS_PER_UNIT = int(env.get("POINTS_PER_UNIT", "1"))
+        self.POINT_VALUE = int(env.get("POINT_VALUE", "1"))
+        # The share of exit passes that ask the clerk to check the basket (0 to 1).
+        self.EXIT_CHECK_SHARE = float(env.get("EXIT_CHECK_SHARE", "0.1"))
         self.API_TITLE = "Oneshelf API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"

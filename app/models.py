@@ -17,6 +17,8 @@ from app.members.models import (
     OutboxMessage,
     ResetCode,
 )
+from app.orders.models import ExitPass, Order, OrderLine
+from app.payments.models import Payment, PaymentRefund, SandboxCharge, Wallet, WalletEntry
 from app.scans.models import Scan
 from app.service.models import HelpRequest
 from app.staff.models import ApiKey, StaffUser

@@ -122,6 +122,9 @@ def app(tmp_path, request):
         yield application
         _db.session.remove()
         _db.engine.dispose()
+        from app.payments import gateway
+
+        gateway.dispose()  # the sandbox card gateway's own connections
 
 
 @pytest.fixture

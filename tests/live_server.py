@@ -47,9 +47,7 @@ class LiveServer:
 
     def log(self) -> str:
         """What the server printed so far."""
-        return (
-            self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        )
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 def free_port() -> int:
@@ -99,7 +97,11 @@ def run_flask(args: list[str], env: dict[str, str]) -> str:
     """Run ``flask --app app <args>`` and return what it printed; fail with its output if it fails."""
     done = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "app", *args],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     if done.returncode != 0:
         pytest.fail(f"flask {' '.join(args)} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")

@@ -62,7 +62,11 @@ def _env(instance: Path, port: int, **extra: str) -> dict[str, str]:
 
 def _flask(args: list[str], env: dict[str, str]) -> str:
     done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "app", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        [sys.executable, "-m", "flask", "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
         timeout=120,
     )
     if done.returncode:
@@ -76,7 +80,11 @@ def serve_command(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     if shutil.which("make"):
         quiet = {k: v for k, v in env.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}  # under `make test`
         shown = subprocess.run(
-            ["make", "-n", "-s", "--no-print-directory", "serve"], cwd=ROOT, env=quiet, capture_output=True, text=True,
+            ["make", "-n", "-s", "--no-print-directory", "serve"],
+            cwd=ROOT,
+            env=quiet,
+            capture_output=True,
+            text=True,
             timeout=30,
         )
         assert shown.returncode == 0, shown.stderr
@@ -88,7 +96,10 @@ def serve_command(env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
     assignments = dict(item.split("=", 1) for item in match.group(1).split())
     # Let the shell expand ${HOST:-...} and split words exactly as make's shell would.
     words = subprocess.run(
-        ["bash", "-c", f'set -- {match.group(3)}; printf "%s\\0" "$@"'], env=env, capture_output=True, text=True,
+        ["bash", "-c", f'set -- {match.group(3)}; printf "%s\\0" "$@"'],
+        env=env,
+        capture_output=True,
+        text=True,
         check=True,
     ).stdout.split("\0")[:-1]
     return [sys.executable, "-m", "gunicorn", *words], {**env, **assignments}
@@ -216,9 +227,7 @@ def _wait_for_lock_wait(watch, holder_pid: int, timeout: float = 15) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.redis
-def test_two_production_processes_on_postgres_and_redis_wait_for_the_database_cooperatively(
-    pg_schema_url, tmp_path
-):
+def test_two_production_processes_on_postgres_and_redis_wait_for_the_database_cooperatively(pg_schema_url, tmp_path):
     """A movement waiting for a row lock in PostgreSQL must not stop its process (psycopg under
     gevent); once it commits, a client of the other process has the event (Redis)."""
     import psycopg

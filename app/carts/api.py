@@ -33,7 +33,8 @@ def _caller() -> dict:
     }
 
 
-def _cart(cart_id: str):
+def cart_for_caller(cart_id: str):
+    """The cart, if the caller may use it (403 otherwise)."""
     cart = services.get_cart(cart_id)
     services.check_access(cart, **_caller())
     return cart
@@ -60,7 +61,7 @@ def create_cart():
 @api.response(200, schemas.CartOut)
 def get_cart(cart_id: str):
     """A cart with its lines, what is held and the total."""
-    return services.cart_json(_cart(cart_id))
+    return services.cart_json(cart_for_caller(cart_id))
 
 
 @api.route("/carts/<cart_id>/lines", methods=["POST"])
@@ -69,7 +70,7 @@ def get_cart(cart_id: str):
 def add_line(body, cart_id: str):
     """Add units by a scanned code or a SKU; they are held at the store (409 when not enough are left)."""
     begin_write(db.session)
-    cart = _cart(cart_id)
+    cart = cart_for_caller(cart_id)
     services.add_line(cart, code=body["code"], sku=body["sku"], qty=body["qty"], location=body["location"])
     db.session.commit()
     return services.cart_json(cart)
@@ -81,7 +82,7 @@ def add_line(body, cart_id: str):
 def change_line(body, cart_id: str, line_id: int):
     """Change a line's quantity; the hold follows (409 when more are wanted than are left)."""
     begin_write(db.session)
-    cart = _cart(cart_id)
+    cart = cart_for_caller(cart_id)
     services.set_quantity(cart, line_id, body["qty"])
     db.session.commit()
     return services.cart_json(cart)
@@ -92,7 +93,7 @@ def change_line(body, cart_id: str, line_id: int):
 def remove_line(cart_id: str, line_id: int):
     """Take a line out of the cart; its units go back on the shelf."""
     begin_write(db.session)
-    cart = _cart(cart_id)
+    cart = cart_for_caller(cart_id)
     services.remove_line(cart, line_id)
     db.session.commit()
     return services.cart_json(cart)

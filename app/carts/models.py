@@ -12,7 +12,9 @@ from app.extensions import db
 
 # status -> the statuses it may move to; everything else is refused.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "open": ("checked_out", "merged", "abandoned"),
+    "open": ("checking_out", "checked_out", "merged", "abandoned"),
+    # Paying by card: the lines are frozen until the gateway answers (declined: open again).
+    "checking_out": ("checked_out", "open"),
     "checked_out": (),
     "merged": (),
     "abandoned": (),

@@ -79,7 +79,8 @@ def check_access(cart: Cart, *, member_id: int | None, kiosk_member_id: int | No
         raise Forbidden("not_your_cart", "This cart belongs to another kiosk session.")
 
 
-def _move(cart: Cart, status: str) -> None:
+def move(cart: Cart, status: str) -> None:
+    """Move a cart along TRANSITIONS, or refuse."""
     if status not in TRANSITIONS[cart.status]:
         raise Conflict("cart_closed", f"This cart is {cart.status.replace('_', ' ')}; start a new one.")
     cart.status = status
@@ -127,10 +128,10 @@ def add_line(
         line = CartLine(product_id=product.id, location_id=place.id, quantity=qty, unit_price=product.price_amount)
         cart.lines.append(line)
         db.session.flush()
-        _hold(cart, line, qty)
+        hold_line(cart, line, qty)
     else:
-        _hold(cart, line, _quantity(line.quantity + qty))
-    _changed(cart)
+        hold_line(cart, line, _quantity(line.quantity + qty))
+    changed(cart)
     return line
 
 
@@ -138,8 +139,8 @@ def set_quantity(cart: Cart, line_id: int, qty: int) -> CartLine:
     """Change how many of a line; the hold follows."""
     _writable(cart)
     line = _line(cart, line_id)
-    _hold(cart, line, _quantity(qty))
-    _changed(cart)
+    hold_line(cart, line, _quantity(qty))
+    changed(cart)
     return line
 
 
@@ -147,9 +148,9 @@ def remove_line(cart: Cart, line_id: int) -> None:
     """Take a line out; its units go back on the shelf."""
     _writable(cart)
     line = _line(cart, line_id)
-    _release(line)
+    release_line(line)
     cart.lines.remove(line)
-    _changed(cart)
+    changed(cart)
 
 
 def _line(cart: Cart, line_id: int) -> CartLine:
@@ -159,16 +160,16 @@ def _line(cart: Cart, line_id: int) -> CartLine:
     return line
 
 
-def _hold(cart: Cart, line: CartLine, qty: int) -> None:
+def hold_line(cart: Cart, line: CartLine, qty: int) -> None:
     """Hold ``qty`` units for the line in place of what it held (one transaction: all or nothing)."""
-    _release(line)
+    release_line(line)
     product = db.session.get(Product, line.product_id)
     place = db.session.get(Location, line.location_id)
     reservation = reservations.hold(product, place, qty, reference=f"cart:{cart.id}", ttl=hold_ttl())
     line.quantity, line.reservation_id = qty, reservation.id
 
 
-def _release(line: CartLine) -> None:
+def release_line(line: CartLine) -> None:
     reservation = db.session.get(StockReservation, line.reservation_id) if line.reservation_id else None
     if reservation is not None and reservation.status == "active":
         reservations.release(reservation)
@@ -188,7 +189,8 @@ def renew_holds(cart: Cart) -> int:
     ).rowcount
 
 
-def _changed(cart: Cart) -> None:
+def changed(cart: Cart) -> None:
+    """The cart changed: a new version, holds renewed, and every screen showing it told."""
     cart.version += 1
     cart.updated_at = utcnow()
     renew_holds(cart)
@@ -222,12 +224,12 @@ def merge_into_member(kiosk_session_id: int, member_id: int) -> Cart | None:
             )
         else:
             db.session.flush()
-            _release(line)
-            _hold(target, same, min(MAX_QUANTITY, same.quantity + line.quantity))
-    _move(anonymous, "merged")
+            release_line(line)
+            hold_line(target, same, min(MAX_QUANTITY, same.quantity + line.quantity))
+    move(anonymous, "merged")
     anonymous.merged_into = target.id
     target.kiosk_session_id = kiosk_session_id
-    _changed(target)
+    changed(target)
     queue_event(db.session, "cart:merged", {"cart": anonymous.id, "into": target.id}, room=cart_room(anonymous.id))
     return target
 

@@ -209,3 +209,28 @@ def member_for_staff(member_id: int, store_id: int | None) -> Member:
     if member is None or not visible_to(member, store_id):
         raise NotFound("member_not_found", f"No member {member_id}.")
     return member
+
+
+def add_points(member_id: int, points: int) -> None:
+    """Credit points (earned on a purchase, or given back when a purchase is undone)."""
+    if points:
+        db.session.execute(
+            update(Member)
+            .where(Member.id == member_id)
+            .values(points=Member.points + points)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def spend_points(member_id: int, points: int) -> None:
+    """Take points for a discount; one conditional UPDATE, so two checkouts cannot spend them twice."""
+    if points <= 0:
+        return
+    spent = db.session.execute(
+        update(Member)
+        .where(Member.id == member_id, Member.points >= points)
+        .values(points=Member.points - points)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not spent:
+        raise Conflict("not_enough_points", f"You do not have {points} points to spend.")

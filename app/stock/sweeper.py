@@ -1,4 +1,4 @@
-"""Releases expired holds in the background, so that none lingers; forgets old idempotency keys."""
+"""Releases expired holds in the background, settles card orders left pending, forgets old idempotency keys."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 
 from flask import Flask
 
+from app.db import begin_write
 from app.extensions import db, socketio
 from app.idempotency import services as idempotency
 from app.stock import reservations
@@ -30,11 +31,35 @@ def sweep_once(app: Flask) -> int:
             db.session.remove()
 
 
+def settle_once(app: Flask) -> int:
+    """Make card orders left pending (a crash, a lost answer) agree with the gateway; returns how many."""
+    from datetime import timedelta
+
+    from app.orders import services as orders
+
+    settled = 0
+    with app.app_context():
+        wait = timedelta(seconds=app.config["PENDING_SETTLE_SECONDS"])
+        for order_id in [order.id for order in orders.stale_pending_orders(wait)]:
+            try:
+                begin_write(db.session)
+                orders.settle_pending(db.session.get(orders.Order, order_id))
+                db.session.commit()
+                settled += 1
+            except Exception:  # noqa: BLE001 - retried at the next tick
+                db.session.rollback()
+                log.exception("settling order %s failed", order_id)
+        db.session.remove()
+    return settled
+
+
 def _loop(app: Flask) -> None:
     while True:
         released = sweep_once(app)
         if released:
             log.info("released %d expired hold(s)", released)
+        if settled := settle_once(app):
+            log.info("settled %d pending card order(s) with the gateway", settled)
         socketio.sleep(INTERVAL_SECONDS)
 
 

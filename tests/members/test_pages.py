@@ -12,8 +12,10 @@ from tests.conftest import csrf_from
 
 def _sign_up(client, login="lin@example.com", name="Lin Wei"):
     page = client.get("/account/signup")
-    return client.post("/account/signup", data={
-        "name": name, "login": login, "password": "long-password", "csrf_token": csrf_from(page.text)})
+    return client.post(
+        "/account/signup",
+        data={"name": name, "login": login, "password": "long-password", "csrf_token": csrf_from(page.text)},
+    )
 
 
 def test_sign_up_page_lands_on_the_account(client):
@@ -33,8 +35,10 @@ def test_sign_up_errors_are_shown_and_nothing_is_created(client, make_member):
 def test_wrong_password_on_the_page(client, make_member):
     make_member(login="mei@example.com")
     page = client.get("/account/signin")
-    response = client.post("/account/signin", data={"login": "mei@example.com", "password": "nope-nope",
-                                                     "csrf_token": csrf_from(page.text)})
+    response = client.post(
+        "/account/signin",
+        data={"login": "mei@example.com", "password": "nope-nope", "csrf_token": csrf_from(page.text)},
+    )
     assert response.status_code == 401 and "password is wrong" in response.text
 
 

@@ -1,0 +1,99 @@
+"""JSON shapes of checkouts and orders (also the source of the OpenAPI document)."""
+
+from __future__ import annotations
+
+import marshmallow as ma
+
+from app.catalog.schemas import PageArgs, StrictSchema
+
+
+class PaymentIn(StrictSchema):
+    method = ma.fields.String(required=True, validate=ma.validate.OneOf(("wallet", "card", "counter")))
+    card_number = ma.fields.String(
+        load_default=None,
+        metadata={"description": "For method card: a sandbox test card, e.g. 4242 4242 4242 4242 (see the README)."},
+    )
+
+
+class CheckoutIn(StrictSchema):
+    payment = ma.fields.Nested(PaymentIn, required=True)
+    points = ma.fields.Integer(
+        load_default=0, strict=True, validate=ma.validate.Range(min=0), metadata={"description": "Points to spend."}
+    )
+
+
+class OrderLineOut(ma.Schema):
+    sku = ma.fields.String()
+    name = ma.fields.String()
+    qty = ma.fields.Integer()
+    unit_price = ma.fields.Integer()
+    line_total = ma.fields.Integer()
+    location = ma.fields.String()
+
+
+class OrderPaymentOut(ma.Schema):
+    method = ma.fields.String()
+    status = ma.fields.String(allow_none=True)
+    card_last4 = ma.fields.String(allow_none=True)
+
+
+class ExitPassOut(ma.Schema):
+    token = ma.fields.String(metadata={"description": "Show it as a QR; a clerk scans it once at the door."})
+    used_at = ma.fields.DateTime(allow_none=True)
+
+
+class OrderOut(ma.Schema):
+    id = ma.fields.Integer()
+    number = ma.fields.String()
+    status = ma.fields.String()
+    channel = ma.fields.String()
+    location = ma.fields.String()
+    member = ma.fields.Integer(allow_none=True)
+    lines = ma.fields.List(ma.fields.Nested(OrderLineOut))
+    currency = ma.fields.String()
+    subtotal = ma.fields.Integer()
+    discount = ma.fields.Integer()
+    total = ma.fields.Integer()
+    total_text = ma.fields.String()
+    refunded_amount = ma.fields.Integer()
+    points_redeemed = ma.fields.Integer()
+    points_earned = ma.fields.Integer()
+    payment = ma.fields.Nested(OrderPaymentOut)
+    exit_pass = ma.fields.Nested(ExitPassOut, allow_none=True)
+    created_at = ma.fields.DateTime()
+    paid_at = ma.fields.DateTime(allow_none=True)
+
+
+class OrderPage(ma.Schema):
+    items = ma.fields.List(ma.fields.Nested(OrderOut))
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class OrderArgs(PageArgs):
+    member = ma.fields.Integer(load_default=None)
+    q = ma.fields.String(load_default=None, metadata={"description": "An order number (or its start)."})
+    status = ma.fields.String(load_default=None)
+    since = ma.fields.AwareDateTime(load_default=None)
+    until = ma.fields.AwareDateTime(load_default=None)
+
+
+class RefundIn(StrictSchema):
+    amount = ma.fields.Integer(
+        load_default=None,
+        strict=True,
+        validate=ma.validate.Range(min=1),
+        metadata={"description": "Minor units; all if left out."},
+    )
+
+
+class CounterIn(StrictSchema):
+    how = ma.fields.String(required=True, validate=ma.validate.OneOf(("cash", "card")))
+
+
+class ExitPassIn(StrictSchema):
+    code = ma.fields.String(required=True, metadata={"description": "What the scanner read off the phone."})
+
+
+class ExitCheckOut(ma.Schema):
+    order = ma.fields.Nested(OrderOut)
+    check_basket = ma.fields.Boolean(metadata={"description": "Look in the bag against the receipt."})

@@ -1,0 +1,377 @@
+"""Checkout: a cart becomes a paid order, all or nothing, once per Idempotency-Key. Functions flush.
+
+Wallet payments happen inside the one transaction that also turns the cart's holds into sales,
+so there is nothing in between to lose. A card payment leaves our database for the gateway, so
+it takes two: the order is first recorded as ``pending_payment`` (the units stay held), then the
+gateway is asked, then the answer is recorded. A process that dies in between leaves a pending
+order; ``settle_pending`` asks the gateway what became of it and completes the order (or, if
+the units are gone, refunds) or cancels it, so the order and the payment always end up agreeing.
+Pay at the counter keeps the units held until a clerk confirms the money.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.carts import services as carts
+from app.carts.models import Cart
+from app.catalog.models import Product
+from app.db import utcnow
+from app.errors import Conflict, DomainError, NotFound
+from app.extensions import db
+from app.members import services as members
+from app.orders import passes
+from app.orders.models import TRANSITIONS, Order, OrderLine
+from app.payments import services as payments
+from app.payments.models import CHARGED
+from app.realtime import queue_event
+from app.stock import reservations
+from app.stock.models import StockReservation
+
+NUMBER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+PAYMENT_METHODS = ("wallet", "card", "counter")
+
+
+def move(order: Order, status: str) -> Order:
+    """Move an order along TRANSITIONS, or refuse."""
+    if status not in TRANSITIONS[order.status]:
+        raise Conflict("invalid_transition", f"An order that is {order.status} cannot become {status}.")
+    order.status = status
+    return order
+
+
+def get_order(number: str) -> Order:
+    order = db.session.scalar(select(Order).filter_by(number=(number or "").strip().upper()))
+    if order is None:
+        raise NotFound("order_not_found", f"No order {number}.")
+    return order
+
+
+def order_of_checkout(cart_id: str, key: str) -> Order | None:
+    """The order a checkout with this key made of this cart, if any."""
+    return db.session.scalar(select(Order).filter_by(cart_id=cart_id, checkout_key=key))
+
+
+def _new_number() -> str:
+    return "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(8))
+
+
+# ---- before paying ---------------------------------------------------------------------
+
+
+def reprice(cart: Cart) -> list[dict]:
+    """Bring every line to today's price; what changed (shown to the shopper before paying)."""
+    changes = []
+    for line in cart.lines:
+        product = db.session.get(Product, line.product_id)
+        if product.price_amount != line.unit_price:
+            changes.append(
+                {"sku": product.sku, "name": product.name, "was": line.unit_price, "now": product.price_amount}
+            )
+            line.unit_price = product.price_amount
+    if changes:
+        carts.changed(cart)
+    return changes
+
+
+def _ensure_held(cart: Cart) -> None:
+    """Every line's units held right now; a hold that ran out is taken again (409 if they are gone)."""
+    now = utcnow()
+    for line in cart.lines:
+        hold = db.session.get(StockReservation, line.reservation_id) if line.reservation_id else None
+        if hold is None or hold.status != "active" or hold.expires_at <= now:
+            carts.hold_line(cart, line, line.quantity)
+    carts.renew_holds(cart)
+
+
+def _check_payment(payment: dict, member_id: int | None) -> str:
+    method = payment.get("method") if isinstance(payment, dict) else None
+    if method not in PAYMENT_METHODS:
+        raise DomainError("invalid_payment", 'payment.method is one of "wallet", "card" or "counter".')
+    if method == "wallet" and member_id is None:
+        raise DomainError("sign_in_to_use_wallet", "Sign in to pay with your wallet, or pay by card.", status=401)
+    if method == "card" and not isinstance(payment.get("card_number"), str):
+        raise DomainError("card_number_required", "Paying by card needs payment.card_number.")
+    return method
+
+
+def _discount(member_id: int | None, points: int, subtotal: int) -> int:
+    if not points:
+        return 0
+    if member_id is None:
+        raise DomainError("sign_in_to_use_points", "Sign in to spend points.", status=401)
+    if not isinstance(points, int) or isinstance(points, bool) or points < 0:
+        raise DomainError("invalid_points", "points is a whole number, zero or more.")
+    value = points * current_app.config["POINT_VALUE"]
+    if value > subtotal:
+        raise DomainError("too_many_points", "You can spend points up to the total of the order.")
+    members.spend_points(member_id, points)
+    return value
+
+
+# ---- checkout --------------------------------------------------------------------------
+
+
+def checkout(
+    cart: Cart, *, key: str, request_hash: str, payment: dict, points: int = 0, channel: str = "phone"
+) -> tuple[Order, bool]:
+    """Start (or find again) the checkout of ``cart`` under ``key``; returns the order and whether it is new.
+
+    The caller commits. For a card, ``pay_by_card`` follows after that commit.
+    """
+    existing = order_of_checkout(cart.id, key)
+    if existing is not None:
+        if existing.request_hash != request_hash:
+            raise DomainError("idempotency_key_reused", "This Idempotency-Key was used for a different checkout.")
+        return existing, False
+    if cart.status != "open":
+        raise Conflict("cart_closed", f"This cart is {cart.status.replace('_', ' ')}; start a new one.")
+    if not cart.lines:
+        raise DomainError("empty_cart", "The cart is empty.")
+    member_id = cart.member_id
+    method = _check_payment(payment, member_id)
+    _ensure_held(cart)
+    subtotal = sum(line.unit_price * line.quantity for line in cart.lines)
+    discount = _discount(member_id, points, subtotal)
+    order = _new_order(cart, key, request_hash, method, channel, subtotal, discount, points)
+    if order.total == 0:
+        complete(order)
+        return order, True
+    started = payments.start_payment(
+        method,
+        order.total,
+        order.currency,
+        reference=f"order-{order.number}",
+        member_id=member_id,
+        order_id=order.id,
+        card_number=payment.get("card_number") if method == "card" else None,
+    )
+    order.payment_id = started.id
+    if method == "wallet":
+        payments.collect(started)
+        if started.status not in CHARGED:
+            raise payments.PaymentDeclined(started)  # rolls everything back: nothing happened
+        complete(order)
+    elif method == "card":
+        carts.move(cart, "checking_out")
+    else:
+        _await_counter(order, cart)
+    return order, True
+
+
+def _new_order(cart, key, request_hash, method, channel, subtotal, discount, points) -> Order:
+    first = cart.lines[0]
+    order = Order(
+        number=_new_number(),
+        cart_id=cart.id,
+        checkout_key=key,
+        request_hash=request_hash,
+        member_id=cart.member_id,
+        location_id=first.location_id,
+        channel=channel,
+        status="awaiting_counter" if method == "counter" else "pending_payment",
+        currency=cart.currency,
+        subtotal=subtotal,
+        discount=discount,
+        total=subtotal - discount,
+        points_redeemed=points or 0,
+        payment_method=method,
+    )
+    for line in cart.lines:
+        product = db.session.get(Product, line.product_id)
+        order.lines.append(
+            OrderLine(
+                product_id=product.id,
+                location_id=line.location_id,
+                sku=product.sku,
+                name=product.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                line_total=line.unit_price * line.quantity,
+                reservation_id=line.reservation_id,
+            )
+        )
+    db.session.add(order)
+    db.session.flush()
+    return order
+
+
+def _await_counter(order: Order, cart: Cart) -> None:
+    """Pay at the counter: the holds last long enough to walk there; the cart is done."""
+    until = utcnow() + timedelta(minutes=current_app.config["COUNTER_HOLD_MINUTES"])
+    for line in order.lines:
+        hold = db.session.get(StockReservation, line.reservation_id)
+        hold.expires_at = max(hold.expires_at, until)
+    carts.move(cart, "checked_out")
+
+
+def pay_by_card(order: Order, card_number: str) -> Order:
+    """Ask the gateway for a pending card order's money and record the answer (the caller commits)."""
+    payment = payments.get_payment(order.payment_id)
+    payments.collect(payment, {"card_number": card_number})
+    if payment.status in CHARGED:
+        complete(order)
+    elif payment.status in ("declined", "cancelled"):
+        cancel(order, reopen_cart=True)
+    return order
+
+
+# ---- completing, cancelling, recovering --------------------------------------------------
+
+
+def complete(order: Order) -> Order:
+    """The money is in: holds become sales, points are earned, the exit pass is issued."""
+    for line in order.lines:
+        line.reservation_id = _sell(order, line)
+    move(order, "paid")
+    order.paid_at = utcnow()
+    if order.member_id is not None:
+        rate = current_app.config["POINTS_PER_UNIT"]
+        order.points_earned = (order.total // 100) * rate
+        members.add_points(order.member_id, order.points_earned)
+    cart = db.session.get(Cart, order.cart_id)
+    if cart.status != "checked_out":
+        carts.move(cart, "checked_out")
+    passes.issue(order)
+    db.session.flush()
+    _announce(order)
+    return order
+
+
+def _sell(order: Order, line: OrderLine) -> int:
+    """Sell the line's held units; a hold that ran out is taken again first (409 if they are gone)."""
+    hold = db.session.get(StockReservation, line.reservation_id) if line.reservation_id else None
+    if hold is not None and hold.status == "active" and hold.expires_at > utcnow():
+        reservations.sell(hold)
+        return hold.id
+    if hold is not None and hold.status == "active":
+        reservations.release(hold)
+    from app.catalog.models import Location
+
+    product, place = db.session.get(Product, line.product_id), db.session.get(Location, line.location_id)
+    again = reservations.hold(product, place, line.quantity, reference=f"order:{order.number}")
+    reservations.sell(again)
+    return again.id
+
+
+def cancel(order: Order, *, reopen_cart: bool) -> Order:
+    """Nothing was paid: the order is cancelled, points come back, the units stay with the cart or go back."""
+    move(order, "cancelled")
+    order.cancelled_at = utcnow()
+    if order.member_id is not None and order.points_redeemed:
+        members.add_points(order.member_id, order.points_redeemed)
+    cart = db.session.get(Cart, order.cart_id)
+    if reopen_cart and cart.status == "checking_out":
+        carts.move(cart, "open")
+        carts.changed(cart)
+    else:
+        for line in order.lines:
+            hold = db.session.get(StockReservation, line.reservation_id) if line.reservation_id else None
+            if hold is not None and hold.status == "active":
+                reservations.release(hold)
+    db.session.flush()
+    _announce(order)
+    return order
+
+
+def settle_pending(order: Order) -> Order:
+    """A card order left pending (a crash, a lost answer): make the order agree with the gateway."""
+    if order.status != "pending_payment" or order.payment_id is None:
+        return order
+    payment = payments.get_payment(order.payment_id)
+    payments.reconcile(payment)
+    if payment.status in CHARGED:
+        try:
+            with db.session.begin_nested():
+                complete(order)
+        except Conflict:
+            # Charged, but the units were sold meanwhile: give the money back.
+            payments.refund(payment)
+            cancel(order, reopen_cart=False)
+    elif payment.status in ("pending", "failed"):
+        payments.cancel_payment(payment)
+        cancel(order, reopen_cart=True)
+    else:
+        cancel(order, reopen_cart=True)
+    return order
+
+
+def stale_pending_orders(older_than: timedelta = timedelta(seconds=30), limit: int = 100) -> list[Order]:
+    """Card orders still waiting for an answer after ``older_than``."""
+    return list(
+        db.session.scalars(
+            select(Order)
+            .where(Order.status == "pending_payment", Order.created_at <= utcnow() - older_than)
+            .order_by(Order.id)
+            .limit(limit)
+        )
+    )
+
+
+def confirm_at_counter(order: Order, how: str, clerk: str) -> Order:
+    """A clerk took the money for an order paid at the counter."""
+    if order.status != "awaiting_counter":
+        raise Conflict("not_awaiting_counter", f"Order {order.number} is {order.status.replace('_', ' ')}.")
+    payments.confirm_counter_payment(payments.get_payment(order.payment_id), how, clerk)
+    return complete(order)
+
+
+# ---- how an order looks ----------------------------------------------------------------
+
+
+def _announce(order: Order) -> None:
+    data = {"order": order.number, "status": order.status}
+    queue_event(db.session, "order:updated", data, room=carts.cart_room(order.cart_id))
+    if order.member_id is not None:
+        queue_event(db.session, "order:updated", data, room=f"member:{order.member_id}")
+
+
+def refund_order(order: Order, amount: int | None = None) -> Order:
+    """Give money back to the original method: all that is left, or ``amount`` of it."""
+    if order.status not in ("paid", "partially_refunded"):
+        raise Conflict("not_refundable", f"Order {order.number} is {order.status.replace('_', ' ')}.")
+    left = order.total - order.refunded_amount
+    amount = left if amount is None else amount
+    if not 0 < amount <= left:
+        raise DomainError("invalid_refund", f"At most {left} (minor units) of this order can be refunded.")
+    if order.payment_id is not None:
+        payments.refund(payments.get_payment(order.payment_id), amount)
+    order.refunded_amount += amount
+    move(order, "refunded" if order.refunded_amount == order.total else "partially_refunded")
+    db.session.flush()
+    _announce(order)
+    return order
+
+
+def orders_of_member(member_id: int, cursor: str | None, limit: int) -> tuple[list[Order], str | None]:
+    """A member's orders across channels, newest first (cancelled ones left out)."""
+    from app.core.pagination import paginate_desc
+
+    query = select(Order).where(Order.member_id == member_id, Order.status != "cancelled")
+    return paginate_desc(query, Order.id, cursor, limit)
+
+
+def search_orders(
+    *, member_id=None, q=None, status=None, since=None, until=None, store_id=None, cursor=None, limit=50
+) -> tuple[list[Order], str | None]:
+    """Staff search: by member, order number, status and time; a clerk's own store only."""
+    from app.core.pagination import paginate_desc
+
+    query = select(Order)
+    if member_id is not None:
+        query = query.where(Order.member_id == member_id)
+    if q:
+        query = query.where(Order.number.startswith(q.strip().upper()))
+    if status:
+        query = query.where(Order.status == status)
+    if since is not None:
+        query = query.where(Order.created_at >= since)
+    if until is not None:
+        query = query.where(Order.created_at < until)
+    if store_id is not None:
+        query = query.where(Order.location_id == store_id)
+    return paginate_desc(query, Order.id, cursor, limit)

@@ -1,0 +1,1 @@
+"""Payments: member wallets, card and counter payments, refunds, and the sandbox card gateway."""

@@ -1,0 +1,218 @@
+"""JSON API for the signed-in member's wallet: balance and history, card top-ups.
+
+Registered in ``app/__init__.py`` (``_register_blueprints``) like the other API blueprints::
+
+    from app.payments.api import api as payments_api
+    ...  # add payments_api to the tuple passed to api.register_blueprint (it is CSRF-exempted there
+    ...  # like the others; member writes prove CSRF in ``member_write`` below)
+
+and its models imported in ``app/models.py``::
+
+    from app.payments.models import Payment, PaymentRefund, SandboxCharge, Wallet, WalletEntry
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+
+import marshmallow as ma
+from flask import Response, current_app, request
+from flask_smorest import Blueprint
+from marshmallow import validate
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from app.catalog.schemas import PageArgs, StrictSchema
+from app.db import begin_write
+from app.errors import DomainError
+from app.extensions import csrf, db
+from app.idempotency.models import IdempotencyRecord
+from app.idempotency.services import HEADER, _replay, _request_hash
+from app.members.auth import NotSignedIn, current_member, require_member_api
+from app.money import format_money
+from app.payments import topups, wallet
+from app.payments.models import Payment, Wallet, WalletEntry
+
+api = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Member wallet")
+
+
+# ---- shapes ----------------------------------------------------------------------------
+
+
+class WalletEntryOut(ma.Schema):
+    id = ma.fields.Integer()
+    kind = ma.fields.String(metadata={"description": "topup, payment or refund."})
+    amount = ma.fields.Integer(metadata={"description": "Minor units: positive in, negative out."})
+    balance_after = ma.fields.Integer()
+    payment_reference = ma.fields.String(allow_none=True)
+    created_at = ma.fields.DateTime()
+
+
+class WalletOut(ma.Schema):
+    balance = ma.fields.Integer(metadata={"description": "Minor units (CNY: fen; 5000 is CN¥50.00)."})
+    currency = ma.fields.String()
+    balance_text = ma.fields.String(metadata={"description": "The balance for people, e.g. CN¥50.00."})
+    entries = ma.fields.List(ma.fields.Nested(WalletEntryOut), metadata={"description": "Newest first."})
+    next_cursor = ma.fields.String(allow_none=True)
+
+
+class TopUpIn(StrictSchema):
+    amount = ma.fields.Integer(
+        required=True,
+        strict=True,
+        metadata={"description": "Minor units of the wallet's currency: 5000 is CN¥50.00 (100 to 500000)."},
+    )
+    card_number = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(max=32),
+        metadata={"description": "16 digits; only the last 4 are kept. Sandbox: 4242 4242 4242 4242."},
+    )
+
+
+class TopUpPaymentOut(ma.Schema):
+    reference = ma.fields.String()
+    status = ma.fields.String()
+    amount = ma.fields.Integer()
+    currency = ma.fields.String()
+    card_last4 = ma.fields.String(allow_none=True)
+
+
+class TopUpOut(ma.Schema):
+    entry = ma.fields.Nested(WalletEntryOut)
+    payment = ma.fields.Nested(TopUpPaymentOut)
+    balance = ma.fields.Integer()
+    currency = ma.fields.String()
+    balance_text = ma.fields.String()
+
+
+def _entries_out(entries: list[WalletEntry]) -> list[dict]:
+    ids = {e.payment_id for e in entries if e.payment_id}
+    rows = db.session.execute(select(Payment.id, Payment.reference).where(Payment.id.in_(ids)))
+    references = {payment_id: reference for payment_id, reference in rows}
+    return [
+        {
+            "id": e.id,
+            "kind": e.kind,
+            "amount": e.amount,
+            "balance_after": e.balance_after,
+            "payment_reference": references.get(e.payment_id) if e.payment_id else None,
+            "created_at": e.created_at,
+        }
+        for e in entries
+    ]
+
+
+def _balance_out(account: Wallet) -> dict:
+    return {
+        "balance": account.balance,
+        "currency": account.currency,
+        "balance_text": format_money(account.balance, account.currency),
+    }
+
+
+# ---- member writes: signed in, CSRF, Idempotency-Key required --------------------------
+
+
+def member_write(view):
+    """Decorate a member API write: 401 unless signed in, CSRF, and a required Idempotency-Key.
+
+    A retry with the key answers the first (successful) answer and has no second effect.
+    """
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        # Before any read: on SQLite the whole request then holds the write lock in turn.
+        begin_write(db.session)
+        member = current_member()
+        if member is None:
+            raise NotSignedIn("not_signed_in", "Sign in first.")
+        csrf.protect()
+        key = request.headers.get(HEADER)
+        if not key or len(key) > 255:
+            raise DomainError("idempotency_key_required", f"Send an {HEADER} header (1 to 255 characters).", status=400)
+        scope, request_hash = f"member:{member.id}", _request_hash()
+        record = db.session.scalar(select(IdempotencyRecord).filter_by(scope=scope, key=key))
+        if record is not None:
+            return _replay(record, request_hash)
+        try:
+            response = view(*args, **kwargs)
+            if isinstance(response, Response) and 200 <= response.status_code < 300:
+                db.session.add(
+                    IdempotencyRecord(
+                        scope=scope,
+                        key=key,
+                        request_hash=request_hash,
+                        status_code=response.status_code,
+                        body=response.get_json(),
+                    )
+                )
+            db.session.commit()
+        except IntegrityError:
+            # Another request with this key won the race: undo ours, answer with theirs.
+            db.session.rollback()
+            record = db.session.scalar(select(IdempotencyRecord).filter_by(scope=scope, key=key))
+            if record is None:
+                raise
+            return _replay(record, request_hash)
+        return response
+
+    return wrapper
+
+
+def topup_reference(member_id: int, key: str) -> str:
+    """The payment reference of a top-up: one per member and Idempotency-Key, so a retry charges once."""
+    return f"topup-{member_id}-{hashlib.sha256(key.encode()).hexdigest()[:40]}"
+
+
+# ---- endpoints ---------------------------------------------------------------------------
+
+
+@api.route("/members/me/wallet", methods=["GET"])
+@require_member_api
+@api.arguments(PageArgs, location="query")
+@api.response(200, WalletOut)
+def my_wallet(args):
+    """The signed-in member's wallet: balance and entries, newest first (page on with the cursor)."""
+    member = current_member()
+    # A member who never topped up has no wallet row yet: an empty one, without writing on a GET.
+    account = wallet.wallet_of(member.id, create=False) or Wallet(
+        balance=0, currency=current_app.config["DEFAULT_CURRENCY"]
+    )
+    entries, cursor = wallet.wallet_history(member.id, args["cursor"], args["limit"])
+    return {**_balance_out(account), "entries": _entries_out(entries), "next_cursor": cursor}
+
+
+@api.route("/members/me/wallet/topups", methods=["POST"])
+@member_write
+@api.arguments(TopUpIn)
+@api.response(201, TopUpOut)
+@api.doc(
+    parameters=[
+        {
+            "in": "header",
+            "name": HEADER,
+            "required": True,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "Required: a retry with the same key charges the card and credits the wallet once.",
+        }
+    ]
+)
+def create_top_up(body):
+    """Top up the wallet from a card; amount in minor units (5000 is CN¥50.00).
+
+    A declined card answers 402 with the card's code (card_declined, insufficient_funds), a
+    card network error 502 (processing_error: nothing charged, retry with the same key). A
+    declined card stays declined for its key: try another card with a new key.
+    """
+    member = current_member()
+    reference = topup_reference(member.id, request.headers[HEADER])
+    entry = topups.top_up(member, body["amount"], body["card_number"], reference)
+    payment = db.session.get(Payment, entry.payment_id)
+    account = wallet.require_wallet(member.id)
+    return {
+        "entry": _entries_out([entry])[0],
+        "payment": payment,
+        **_balance_out(account),
+    }

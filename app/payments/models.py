@@ -1,0 +1,146 @@
+"""Wallets and their ledger, payments and refunds, and the sandbox gateway's own charge records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import UTCDateTime, utcnow
+from app.errors import DomainError
+from app.extensions import db
+
+METHODS = ("wallet", "card", "counter")
+PURPOSES = ("order", "topup")
+ENTRY_KINDS = ("topup", "payment", "refund")
+
+# Every status a payment may move to from each status; anything else is refused.
+# "failed" is a provider error (nothing taken) that may succeed when collected again.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "pending": ("authorised", "captured", "declined", "failed", "cancelled"),
+    "authorised": ("captured", "voided"),
+    "failed": ("pending", "cancelled"),
+    "captured": ("partially_refunded", "refunded"),
+    "partially_refunded": ("partially_refunded", "refunded"),
+    "declined": (),
+    "cancelled": (),
+    "voided": (),
+    "refunded": (),
+}
+# Money was taken (and some of it may be given back).
+CHARGED = ("captured", "partially_refunded", "refunded")
+
+
+class Wallet(db.Model):
+    """A member's stored balance; always the sum of its entries."""
+
+    __tablename__ = "wallets"
+    __table_args__ = (CheckConstraint("balance >= 0", name="balance_not_negative"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), unique=True)
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    balance: Mapped[int] = mapped_column(default=0)
+    # Grows by one with every change of balance.
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class WalletEntry(db.Model):
+    """One change of a wallet's balance, appended and never edited."""
+
+    __tablename__ = "wallet_entries"
+    __table_args__ = (
+        Index("ix_wallet_entries_wallet", "wallet_id", "id"),
+        CheckConstraint("kind IN ('topup', 'payment', 'refund')", name="kind"),
+        CheckConstraint("amount != 0", name="amount_not_zero"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"))
+    # Positive for a top-up or refund, negative for a payment.
+    amount: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)
+    balance_after: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Payment(db.Model):
+    """One charge of a member or shopper, by wallet, card or at the counter."""
+
+    __tablename__ = "payments"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refund_within_amount"),
+        CheckConstraint("method IN ('wallet', 'card', 'counter')", name="method"),
+        CheckConstraint("purpose IN ('order', 'topup')", name="purpose"),
+        Index("ix_payments_status", "status", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Our id for the charge, sent to the provider: a retried charge is one charge.
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    method: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(16), default="order")
+    # No foreign key: orders live in their own domain.
+    order_id: Mapped[int | None] = mapped_column(index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), index=True)
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    status: Mapped[str] = mapped_column(String(24), default="pending")
+    provider_ref: Mapped[str | None] = mapped_column(String(120))
+    # Card numbers are never stored: only the last four digits.
+    card_last4: Mapped[str | None] = mapped_column(String(4))
+    failure_code: Mapped[str | None] = mapped_column(String(40))
+    failure_message: Mapped[str | None] = mapped_column(String(255))
+    refunded_amount: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentRefund(db.Model):
+    """Money given back on a payment, to the method it was paid with."""
+
+    __tablename__ = "payment_refunds"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    amount: Mapped[int]
+    status: Mapped[str] = mapped_column(String(16), default="succeeded")
+    provider_ref: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxCharge(db.Model):
+    """What the sandbox card gateway remembers of a charge (the outside world, not our books)."""
+
+    __tablename__ = "sandbox_charges"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    card_last4: Mapped[str] = mapped_column(String(4))
+    # captured, partially_refunded, refunded or declined.
+    status: Mapped[str] = mapped_column(String(24))
+    decline_code: Mapped[str | None] = mapped_column(String(40))
+    refunded_amount: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+def move(payment: Payment, status: str) -> Payment:
+    """Change a payment's status if TRANSITIONS allows it; 409 invalid_transition otherwise."""
+    if status not in TRANSITIONS.get(payment.status, ()):
+        raise DomainError(
+            "invalid_transition",
+            f"A {payment.status} payment cannot become {status}.",
+            status=409,
+            details={"from": payment.status, "to": status},
+        )
+    payment.status = status
+    payment.updated_at = utcnow()
+    return payment
