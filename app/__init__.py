@@ -82,6 +82,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.members import bp as member_pages
     from app.members.api import api as members_api
     from app.members.api_identity import api as member_identity_api
+    from app.orders import bp as order_pages
     from app.orders.api import api as orders_api
     from app.payments.api import api as payments_api
     from app.scans.api import api as scans_api
@@ -102,6 +103,7 @@ def _register_blueprints(app: Flask) -> None:
         shop,
         kiosk_pages,
         service_pages,
+        order_pages,
     ):
         app.register_blueprint(blueprint)
     api = OneshelfApi(

@@ -3,3 +3,5 @@
 from flask import Blueprint
 
 bp = Blueprint("orders", __name__)
+
+from app.orders import phone, staff  # noqa: E402,F401 - registers the pages
