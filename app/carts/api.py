@@ -1,4 +1,5 @@
-"""JSON API for carts: a member's (session cookie + CSRF), a kiosk session's (device token) or a guest's.
+"""JSON API for carts: a member's (session cookie + CSRF), a kiosk session's (device token, or the kiosk
+screen's cookie + CSRF) or a guest's.
 
 A guest's cart is reached by its id alone (128 random bits), like a link to it.
 """
@@ -11,6 +12,7 @@ from flask_smorest import Blueprint
 from app.carts import schemas, services
 from app.db import begin_write
 from app.extensions import csrf, db
+from app.kiosks import auth as kiosk_auth
 from app.kiosks import services as kiosks
 from app.members.auth import current_member
 from app.staff.auth import current_actor
@@ -22,9 +24,10 @@ def _caller() -> dict:
     """Who is asking: a member (cookie), a kiosk (device token) or a guest."""
     actor = current_actor()
     device = kiosks.live_device(actor.id) if actor is not None and actor.kind == "device" else None
-    kiosk_session = kiosks.ensure_session(device) if device is not None else None
+    screen = kiosk_auth.screen_device() if device is None else None
+    kiosk_session = kiosks.ensure_session(device or screen) if (device or screen) is not None else None
     member = current_member()
-    if member is not None and request.method not in ("GET", "HEAD", "OPTIONS"):
+    if (member is not None or screen is not None) and request.method not in ("GET", "HEAD", "OPTIONS"):
         csrf.protect()  # a cookie-authenticated write proves it comes from our own pages
     return {
         "member_id": member.id if member else None,

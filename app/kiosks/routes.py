@@ -33,8 +33,19 @@ def _screen_state(device: Device) -> dict:
     return {
         "session": schemas.KioskSessionOut().dump(schemas.session_json(kiosk_session)),
         "pairing": pairing,
-        "recent": services.recent_products(kiosk_session),
+        "cart": _cart_of(kiosk_session),
     }
+
+
+def _cart_of(kiosk_session: KioskSession) -> dict | None:
+    """The basket of whoever is at the kiosk, if there is one yet."""
+    from app.carts import services as carts
+
+    if kiosk_session.member_id is not None:
+        cart = carts.open_cart_of(member_id=kiosk_session.member_id)
+    else:
+        cart = carts.open_cart_of(kiosk_session_id=kiosk_session.id)
+    return carts.cart_json(cart) if cart is not None else None
 
 
 def _calling_screen() -> Device:

@@ -71,7 +71,7 @@ def receive_scan(
         outcome, result, member_id = _member_code(device, code, now, show)
         product_id = location_id = None
     else:
-        outcome, result, product_id, location_id = _product_code(device, code)
+        outcome, result, product_id, location_id = _product_code(device, code, kiosk_session if show else None)
         member_id = kiosk_session.member_id
     scan = scans.record_scan(
         # A member code's MAC is a one-time secret: the record keeps whose code it was, not the code.
@@ -106,22 +106,41 @@ def _member_code(device: Device, code: str, now: datetime, show: bool) -> tuple[
     return "member", {"kind": "member", "first_name": member.first_name}, member.id
 
 
-def _product_code(device: Device, code: str) -> tuple[str, dict, int | None, int | None]:
-    """A shelf label or an old barcode: the product as this store has it."""
+def _product_code(device: Device, code: str, kiosk_session) -> tuple[str, dict, int | None, int | None]:
+    """A shelf label or an old barcode: into the basket (with a ``kiosk_session``), shown as this store has it."""
     try:
         scanned = stock_scanning.resolve_scan(code)
     except DomainError:
         return "unknown", {"kind": "unknown", "message": ASK_STAFF}, None, None
     label_location = scanned.location.id if scanned.location else None
+    basket = _add_to_basket(device, kiosk_session, scanned.product.sku) if kiosk_session is not None else None
     view = product_view(scanned.product, device.location)
-    return "product", {"kind": "product", "product": view}, scanned.product.id, label_location
+    result = {"kind": "product", "product": view, "basket": basket}
+    return "product", result, scanned.product.id, label_location
+
+
+def _add_to_basket(device: Device, kiosk_session, sku: str) -> dict:
+    """Put one in the basket of whoever is at the kiosk (held here); what happened, for the screen."""
+    from app.carts import services as carts  # carts build on kiosk sessions, not the reverse
+
+    if kiosk_session.member_id is not None:
+        cart = carts.open_cart(member_id=kiosk_session.member_id)
+    else:
+        cart = carts.open_cart(kiosk_session_id=kiosk_session.id)
+    try:
+        with db.session.begin_nested():
+            carts.add_line(cart, sku=sku, qty=1, location=device.location.code)
+    except DomainError as refused:  # none left here, too many: shown, not added
+        return {"cart": cart.id, "added": False, "message": refused.message}
+    return {"cart": cart.id, "added": True}
 
 
 def _tell_screen(device: Device, kiosk_session_id: int, scan: Scan, result: dict) -> None:
     room = services.kiosk_room(kiosk_session_id)
     base = {"session": kiosk_session_id, "scan": scan.id, "client_id": scan.client_id}
     if result["kind"] == "product":
-        queue_event(db.session, "kiosk:product", {**base, "product": result["product"]}, room=room)
+        shown = {**base, "product": result["product"], "basket": result.get("basket")}
+        queue_event(db.session, "kiosk:product", shown, room=room)
     elif result["kind"] == "unknown":
         queue_event(db.session, "kiosk:unknown", {**base, "code": scan.code, "message": ASK_STAFF}, room=room)
     elif result["kind"] == "refused":

@@ -300,21 +300,3 @@ def confirm_pairing(plain: str, member: Member, now: datetime | None = None) -> 
         check_pairing_token(plain, now)  # raises the reason: used or expired meanwhile
         raise Conflict("pairing_used", "This kiosk code was already used.")
     return identify_member(token.kiosk_session, member, "pairing", now)
-
-
-def recent_products(kiosk_session: KioskSession, limit: int = 8) -> list[dict]:
-    """What was scanned in this kiosk session, newest first, each product once."""
-    from app.catalog.models import Product
-    from app.money import format_money
-
-    seen: dict[int, None] = {}
-    for scan in scans.scans_of_session(kiosk_session.key, limit=50):
-        if scan.product_id is not None:
-            seen.setdefault(scan.product_id)
-    ids = list(seen)[:limit]
-    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
-    return [
-        {"sku": p.sku, "name": p.name, "price": format_money(p.price_amount, p.currency)}
-        for p in (products.get(i) for i in ids)
-        if p is not None
-    ]

@@ -19,9 +19,13 @@
   const welcomeBox = $("[data-welcome]");
   const productBox = $("[data-product]");
   const notice = $("[data-notice]");
+  const basketPanel = $("[data-basket-panel]");
   const basket = $("[data-basket]");
   const basketCount = $("[data-basket-count]");
   const basketEmpty = $("[data-basket-empty]");
+  const basketTotal = $("[data-basket-total]");
+  const basketHint = $("[data-basket-hint]");
+  const totalText = $("[data-basket-total-text]");
   const endButton = $("[data-end]");
   const callButton = $("[data-call-staff]");
   const cancelHelp = $("[data-cancel-help]");
@@ -38,6 +42,7 @@
   let socket = null;
   let shownSku = null;
   let identified = body.classList.contains("identified");
+  let cartId = basketPanel.dataset.cartId || null;
 
   function setLive(text, ok) {
     liveState.textContent = text;
@@ -99,12 +104,12 @@
       anonymous();
       if (state.pairing) showPairing(state.pairing);
     }
-    if (changed) {
+    if (changed || (state.cart && state.cart.id !== cartId)) {
       clearProduct();
-      showBasket(state.recent || []);
+      showCart(state.cart, true);
       showHelp(null);
-      subscribe();
     }
+    if (changed) subscribe();
   }
 
   async function post(url, payload) {
@@ -160,7 +165,7 @@
     return li;
   }
 
-  function showProduct(product) {
+  function showProduct(product, added) {
     shownSku = product.sku;
     notice.hidden = true;
     welcomeBox.hidden = true;
@@ -192,7 +197,14 @@
     productBox.classList.remove("flash-update");
     void productBox.offsetWidth;
     productBox.classList.add("flash-update");
-    addToBasket(product);
+    const notAdded = $("[data-not-added]");
+    notAdded.hidden = !added || added.added;
+    notAdded.textContent = added && !added.added ? `Not added to your basket: ${added.message}` : "";
+    if (added && added.cart && added.cart !== cartId) {
+      cartId = added.cart;
+      basketPanel.dataset.cartVersion = "-1";
+      followCart();
+    }
     followStock(product.sku);
     touch();
   }
@@ -224,26 +236,75 @@
     touch();
   }
 
-  function basketItem(item) {
+  // ---- the basket (the shopper's cart, live in its cart:<id> room) ---------------------
+
+  function basketLine(line) {
     const li = el("li");
-    li.dataset.sku = item.sku;
-    li.append(el("span", "", item.name), " ", el("strong", "", item.price));
+    li.dataset.line = String(line.id);
+    li.dataset.qty = String(line.qty);
+    li.append(el("span", "", `${line.qty} × ${line.name}`), " ", el("strong", "", line.price));
+    const less = el("button", "link kiosk-less", "−");
+    less.type = "button";
+    less.dataset.less = "";
+    less.setAttribute("aria-label", `One less ${line.name}`);
+    li.append(less);
     return li;
   }
 
-  function showBasket(items) {
-    basket.replaceChildren(...items.map(basketItem));
-    basketCount.textContent = String(items.length);
-    basketEmpty.hidden = items.length > 0;
+  function showCart(cart, force) {
+    if (!cart) {
+      cartId = null;
+      basketPanel.dataset.cartVersion = "-1";
+      basket.replaceChildren();
+    } else {
+      if (!force && cart.id === cartId && cart.version <= parseInt(basketPanel.dataset.cartVersion, 10)) return;
+      const switched = cart.id !== cartId;
+      cartId = cart.id;
+      basketPanel.dataset.cartVersion = String(cart.version);
+      basket.replaceChildren(...cart.lines.map(basketLine));
+      totalText.textContent = cart.total_text;
+      if (switched) followCart();
+    }
+    const filled = basket.children.length > 0;
+    basketCount.textContent = String(cart ? cart.items : 0);
+    basketEmpty.hidden = filled;
+    basketTotal.hidden = !filled;
+    basketHint.hidden = !filled;
   }
 
-  function addToBasket(product) {
-    const old = basket.querySelector(`[data-sku="${CSS.escape(product.sku)}"]`);
-    if (old) old.remove();
-    basket.prepend(basketItem(product));
-    basketCount.textContent = String(basket.children.length);
-    basketEmpty.hidden = true;
+  function followCart() {
+    if (!socket || !socket.connected || !cartId) return;
+    socket.emit("cart:subscribe", { cart: cartId }, (ack) => {
+      if (ack && ack.ok) showCart(ack.cart, true);
+    });
   }
+
+  async function cartRequest(method, path, payload) {
+    const response = await fetch(basketPanel.dataset.cartsUrl.replace("CART", cartId) + path, {
+      method,
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, Accept: "application/json", "Content-Type": "application/json" },
+      body: payload ? JSON.stringify(payload) : undefined,
+    });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    return response.json();
+  }
+
+  basket.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-less]");
+    if (!button || !cartId) return;
+    const li = button.closest("[data-line]");
+    const qty = parseInt(li.dataset.qty, 10);
+    button.disabled = true;
+    try {
+      const path = `/lines/${li.dataset.line}`;
+      showCart(qty > 1 ? await cartRequest("PATCH", path, { qty: qty - 1 }) : await cartRequest("DELETE", path), false);
+    } catch (error) {
+      setLive("Could not change the basket; try again", false);
+      button.disabled = false;
+    }
+    touch();
+  });
 
   function followStock(sku) {
     if (!socket || !socket.connected) return;
@@ -312,7 +373,7 @@
   }
 
   async function goIdle() {
-    const used = identified || basket.children.length > 0;
+    const used = identified || basket.children.length > 0 || cartId !== null;
     clearProduct();
     if (!used) return touch();
     try {
@@ -348,6 +409,7 @@
           greet(ack.session.member.first_name);
         }
         if (shownSku) followStock(shownSku);
+        followCart();
       } else {
         setLive(ack && ack.error ? ack.error.message : "Live updates unavailable", false);
       }
@@ -370,7 +432,13 @@
     };
     socket.on("kiosk:identified", mine((event) => greet(event.first_name)));
     socket.on("kiosk:ended", mine(() => refresh()));
-    socket.on("kiosk:product", mine((event) => showProduct(event.product)));
+    socket.on("kiosk:product", mine((event) => showProduct(event.product, event.basket)));
+    socket.on("cart:updated", (cart) => {
+      if (cart.id === cartId) showCart(cart, false);
+    });
+    socket.on("cart:merged", (event) => {
+      if (event.cart === cartId) refresh(); // the member's basket took it over
+    });
     socket.on("kiosk:unknown", mine((event) => showNotice(event.message)));
     socket.on("kiosk:notice", mine((event) => showNotice(event.message)));
     socket.on("help:updated", (event) => {

@@ -79,8 +79,19 @@ def test_scanned_products_appear_with_live_stock_and_unknown_codes_ask_for_staff
         here = page.locator("[data-stock-here] [data-available]")
         expect(here).to_have_text(str(product["here"]["available"]))
         expect(page.locator("[data-nearby] li")).to_have_count(len(product["nearby"]))
-        expect(page.locator("[data-basket] li")).to_have_count(1)
+        basket = page.locator("[data-basket] li")
+        expect(basket).to_have_count(1)
+        expect(basket.first).to_contain_text(f"1 × {product['name']}")
+        expect(page.locator("[data-basket-total-text]")).to_have_text(product["price"])
         page.screenshot(path=str(tmp_path / "kiosk-product.png"))
+        # Scanned twice: two in the basket, one more held here.
+        scan(program, label["url"])
+        expect(basket.first).to_contain_text(f"2 × {product['name']}")
+        expect(here).to_have_text(str(product["here"]["available"] - 1))
+        # "−" takes one out again and gives it back to the shelf.
+        page.get_by_role("button", name=f"One less {product['name']}").click()
+        expect(basket.first).to_contain_text(f"1 × {product['name']}")
+        expect(here).to_have_text(str(product["here"]["available"]))
 
         # A sale at the till: the number on the kiosk goes down without a reload.
         sold = requests.post(

@@ -63,7 +63,8 @@ def test_a_label_scan_shows_the_product_with_stock_here_and_nearby(db, kiosk, sh
     assert ack["ok"] is True and ack["duplicate"] is False and ack["id"] == "c-1"
     view = ack["result"]["product"]
     assert (view["sku"], view["name"], view["price"]) == (product.sku, "Jasmine Pearls", "CN¥68.00")
-    assert view["here"]["available"] == 7
+    # It went into the kiosk's basket: one of the 7 is held for this shopper.
+    assert ack["result"]["basket"]["added"] is True and view["here"]["available"] == 6
     assert [(n["location"], n["available"]) for n in view["nearby"]] == [("SH-JINGAN", 2)]
     shown = events(page, "kiosk:product")
     assert len(shown) == 1 and shown[0]["product"]["sku"] == product.sku and shown[0]["client_id"] == "c-1"
@@ -90,7 +91,7 @@ def test_an_old_barcode_is_found_by_its_ean(db, kiosk, shelf):
     ack = send(program, "ean-1", product.barcode, symbology="EAN13")
     assert ack["result"]["kind"] == "product" and ack["result"]["product"]["sku"] == product.sku
     # A UPC-A reading of the same code (without the leading 0) is not a different product.
-    assert events(page, "kiosk:product")[0]["product"]["here"]["available"] == 7
+    assert events(page, "kiosk:product")[0]["product"]["here"]["available"] == 6
 
 
 def test_an_unknown_code_asks_for_staff_and_is_listed_for_them(app, db, kiosk, store, signed_in):
@@ -242,3 +243,26 @@ def test_the_kiosk_screen_cannot_call_staff_once_revoked(app, db, kiosk_screen):
     services.revoke_device(device.token_prefix)
     db.session.commit()
     assert screen.post("/kiosk/help", json={}, headers={"X-CSRFToken": csrf}).status_code == 401
+
+
+def test_what_is_scanned_at_the_kiosk_is_in_the_members_basket_after_they_show_their_code(
+    app, db, client, kiosk, shelf, make_member
+):
+    from app.carts import services as carts
+
+    program, page, device, _ = kiosk
+    product, label = shelf
+    send(program, "b-1", label.code)
+    send(program, "b-2", product.barcode, symbology="EAN13")
+    anonymous = carts.open_cart_of(kiosk_session_id=services.current_session(device).id)
+    assert [(x.product_id, x.quantity) for x in anonymous.lines] == [(product.id, 2)]
+    member = make_member(name="Mei Lin")
+    send(program, "b-3", codes.codes_ahead(member)[0].code)
+    mine = carts.open_cart_of(member_id=member.id)
+    assert [(x.product_id, x.quantity) for x in mine.lines] == [(product.id, 2)]
+    assert stock.level_of(product, device.location).reserved == 2  # the holds moved, nothing doubled
+    # Seven units, two held: a third and more go in one by one until none are left here.
+    for n in range(5):
+        assert send(program, f"b-more-{n}", label.code)["result"]["basket"]["added"] is True
+    last = send(program, "b-none-left", label.code)
+    assert last["result"]["basket"]["added"] is False and "available" in last["result"]["basket"]["message"]
