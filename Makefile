@@ -19,6 +19,7 @@ bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_labels.py
 	@$(PY) bench/bench_stock.py
 	@$(PY) bench/bench_kiosk.py
+	@$(PY) bench/bench_checkout.py
 
 migrate: setup
 	@$(FLASK) db upgrade

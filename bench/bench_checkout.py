@@ -1,0 +1,147 @@
+"""Benchmark checkout: paid checkouts per second and the time per checkout, on SQLite and PostgreSQL.
+
+Run from the project root: ``python bench/bench_checkout.py`` (``make bench`` runs it too). With
+TEST_DATABASE_URL set it adds PostgreSQL (a schema of its own, dropped afterwards).
+
+One server process, started the way ``make serve`` starts it (gunicorn, one gevent worker), on
+a fresh demo database with plenty of one product at one store. Guest carts are filled first
+(one unit each, held); then ``--clients`` threads, each with its own keep-alive connection,
+check them out as fast as the answers come: ``POST /api/v1/carts/{id}/checkout`` with an
+Idempotency-Key and the sandbox card (no added latency), or the member's wallet. A checkout
+here is the whole thing: the price check, the holds turned into sales, the payment recorded,
+the gateway's charge, the order and its exit pass.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import json
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_stock import GEVENT_WS, postgres_schema, prepare_database, serve  # noqa: E402
+
+CARD = "4242 4242 4242 4242"
+SKU, LOCATION = "TEA-002", "SH-PUDONG"
+
+
+class Connection:
+    """One keep-alive HTTP connection to the server."""
+
+    def __init__(self, url: str):
+        host, port = url.removeprefix("http://").split(":")
+        self.conn = http.client.HTTPConnection(host, int(port), timeout=60)
+
+    def call(self, method: str, path: str, body: dict | None = None, headers: dict | None = None):
+        self.conn.request(
+            method,
+            path,
+            body=json.dumps(body) if body is not None else None,
+            headers={"Content-Type": "application/json", **(headers or {})},
+        )
+        response = self.conn.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+
+
+def fill_carts(url: str, key: str, count: int, clients: int) -> list[str]:
+    """``count`` guest carts holding one unit each (after receiving enough of the product)."""
+    first = Connection(url)
+    status, _ = first.call(
+        "POST",
+        "/api/v1/stock/movements",
+        {"sku": SKU, "location": LOCATION, "reason": "receive", "delta": count},
+        {"Authorization": f"Bearer {key}", "Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert status == 201, status
+    local = threading.local()
+
+    def one(_):
+        conn = getattr(local, "conn", None) or Connection(url)
+        local.conn = conn
+        status, cart = conn.call("POST", "/api/v1/carts")
+        assert status == 201, cart
+        status, body = conn.call("POST", f"/api/v1/carts/{cart['id']}/lines", {"sku": SKU, "location": LOCATION})
+        assert status == 201, body
+        return cart["id"]
+
+    with ThreadPoolExecutor(clients) as pool:
+        return list(pool.map(one, range(count)))
+
+
+def check_out(url: str, carts: list[str], clients: int) -> tuple[float, list[float], int]:
+    """Check every cart out; (seconds, per-checkout ms, paid)."""
+    local = threading.local()
+    times: list[float] = []
+    paid = 0
+    lock = threading.Lock()
+
+    def one(cart_id: str):
+        nonlocal paid
+        conn = getattr(local, "conn", None) or Connection(url)
+        local.conn = conn
+        started = time.perf_counter()
+        status, body = conn.call(
+            "POST",
+            f"/api/v1/carts/{cart_id}/checkout",
+            {"payment": {"method": "card", "card_number": CARD}},
+            {"Idempotency-Key": uuid.uuid4().hex},
+        )
+        took = (time.perf_counter() - started) * 1000
+        with lock:
+            times.append(took)
+            paid += status == 201 and body["status"] == "paid"
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(one, carts))
+    return time.perf_counter() - started, times, paid
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def run(label: str, folder: Path, database_url: str | None, args) -> tuple:
+    database = prepare_database(label, folder, database_url)
+    with serve("app.wsgi:app", GEVENT_WS, database.env, folder) as server:
+        url = server.urls[0]
+        carts = fill_carts(url, database.key, args.checkouts, args.clients)
+        check_out(url, carts[: args.warmup], args.clients)
+        seconds, times, paid = check_out(url, carts[args.warmup :], args.clients)
+    return label, len(times), paid, seconds, times
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--checkouts", type=int, default=1020, help="carts to check out (the first --warmup warm up)")
+    parser.add_argument("--warmup", type=int, default=20)
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients")
+    args = parser.parse_args()
+    pg_url = os.environ.get("TEST_DATABASE_URL")
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="oneshelf-bench-checkout-") as tmp, contextlib.ExitStack() as stack:
+        rows.append(run("SQLite", Path(tmp) / "sqlite", None, args))
+        if pg_url:
+            rows.append(run("PostgreSQL", Path(tmp) / "pg", stack.enter_context(postgres_schema(pg_url)), args))
+    print(f"\nCheckout by sandbox card ({args.clients} concurrent clients; one `make serve` process)\n")
+    print(f"{'database':<12} {'checkouts':>9} {'paid':>6} {'paid/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
+    for label, count, paid, seconds, times in rows:
+        p50, p99 = statistics.median(times), percentile(times, 0.99)
+        print(f"{label:<12} {count:>9} {paid:>6} {paid / seconds:>8.1f} {p50:>8.1f} {p99:>8.1f}")
+    if not pg_url:
+        print("\nPostgreSQL: skipped (set TEST_DATABASE_URL).")
+
+
+if __name__ == "__main__":
+    main()
