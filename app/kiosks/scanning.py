@@ -175,9 +175,21 @@ def product_view(product: Product, here: Location) -> dict:
         "active": product.active,
         "here": _level(here, level),
         "nearby": [{**_level(loc, lvl), "km": _km(km)} for loc, lvl, km in around[:NEARBY_SHOWN]],
+        **_together(product),
+    }
+
+
+def _together(product: Product) -> dict:
+    """What others bought with it; until there are such orders, what others looked at with it."""
+    from app.orders import services as orders  # orders build on kiosks' baskets, not the reverse
+
+    bought = orders.bought_together(product.id)
+    items = bought or scans.seen_together(product.id)
+    return {
+        "together_title": "Often bought together" if bought else "Others also looked at",
         "together": [
             {"sku": p.sku, "name": p.name, "image": p.image, "price": format_money(p.price_amount, p.currency)}
-            for p in scans.seen_together(product.id)
+            for p in items
         ],
     }
 

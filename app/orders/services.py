@@ -25,7 +25,7 @@ from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.members import services as members
 from app.orders import passes
-from app.orders.models import TRANSITIONS, Order, OrderLine
+from app.orders.models import PAID, TRANSITIONS, Order, OrderLine
 from app.payments import services as payments
 from app.payments.models import CHARGED
 from app.realtime import queue_event
@@ -375,3 +375,24 @@ def search_orders(
     if store_id is not None:
         query = query.where(Order.location_id == store_id)
     return paginate_desc(query, Order.id, cursor, limit)
+
+
+def bought_together(product_id: int, limit: int = 3) -> list[Product]:
+    """Products most often in the same paid orders as this one (most orders first)."""
+    from sqlalchemy import func
+    from sqlalchemy.orm import aliased
+
+    this, other = aliased(OrderLine), aliased(OrderLine)
+    orders_count = func.count(func.distinct(other.order_id))
+    rows = db.session.execute(
+        select(other.product_id, orders_count)
+        .join(this, this.order_id == other.order_id)
+        .join(Order, Order.id == other.order_id)
+        .where(this.product_id == product_id, other.product_id != product_id, Order.status.in_(PAID))
+        .group_by(other.product_id)
+        .order_by(orders_count.desc(), other.product_id)
+        .limit(limit)
+    ).all()
+    ids = [row[0] for row in rows]
+    found = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids), Product.active))}
+    return [found[i] for i in ids if i in found]

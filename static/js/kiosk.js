@@ -194,6 +194,7 @@
       })
     );
     $("[data-together-box]").hidden = product.together.length === 0;
+    $("[data-together-title]").textContent = product.together_title;
     productBox.classList.remove("flash-update");
     void productBox.offsetWidth;
     productBox.classList.add("flash-update");
