@@ -177,6 +177,10 @@ def counter_payment(body, number: str):
 def use_exit_pass(body):
     """The clerk scanned an exit pass: what was bought, whether to check the bag; a second scan is refused."""
     begin_write(db.session)
-    exit_pass, order = passes.use(body["code"], current_actor().name)
+    actor = current_actor()
+    _, order = passes.find(body["code"])
+    if actor.store_id is not None and order.location_id != actor.store_id:
+        raise Forbidden("other_store", "This exit pass is for an order of another store.")
+    exit_pass, order = passes.use(body["code"], actor.name)
     db.session.commit()
     return {"order": views.order_json(order, with_pass=False), "check_basket": exit_pass.check_basket}
