@@ -234,6 +234,27 @@ def merge_into_member(kiosk_session_id: int, member_id: int) -> Cart | None:
     return target
 
 
+def adopt_guest_cart(guest: Cart, member_id: int) -> tuple[Cart, list[str], list[dict]]:
+    """A guest who signed in: each line moves to the member's cart (held again there); what cannot be is left out."""
+    target = open_cart(member_id=member_id)
+    moved, left_out = [], []
+    for line in cart_json(guest)["lines"]:
+        try:
+            with db.session.begin_nested():
+                remove_line(guest, line["id"])
+                add_line(target, sku=line["sku"], location=line["location"], qty=line["qty"])
+            moved.append(line["name"])
+        except DomainError as refused:  # sold out since, no longer sold, too many
+            left_out.append({"name": line["name"], "message": refused.message})
+    for line in list(guest.lines):
+        remove_line(guest, line.id)  # what could not move goes back on the shelf
+    move(guest, "merged")
+    guest.merged_into = target.id
+    changed(target)  # the last word for every screen showing the member's basket
+    queue_event(db.session, "cart:merged", {"cart": guest.id, "into": target.id}, room=cart_room(guest.id))
+    return target, moved, left_out
+
+
 # ---- how a cart looks ------------------------------------------------------------------
 
 

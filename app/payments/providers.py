@@ -130,7 +130,8 @@ class SandboxCardProvider(PaymentProvider):
     - Any other Luhn-valid 16-digit number succeeds; any other number is refused with
       "invalid_card_number" (422) before the gateway is asked.
 
-    ``SANDBOX_CARD_LATENCY_MS`` delays every call to the gateway, and ``SANDBOX_CARD_FAILURE_RATE``
+    ``SANDBOX_CARD_LATENCY_MS`` delays every call to the gateway (a charge twice: on the way there
+    and on the way back, after the money is taken), and ``SANDBOX_CARD_FAILURE_RATE``
     (0.0 to 1.0) answers that share of new charges with a random "processing_error".
     """
 
@@ -147,6 +148,7 @@ class SandboxCardProvider(PaymentProvider):
         if status == "failed":
             return ProviderResult(False, status, None, code, message)
         charge = gateway.record_charge(payment.reference, payment.amount, payment.currency, number[-4:], status, code)
+        self._wait()  # the answer's way back: the money is taken whether or not it arrives
         return self._result(charge)
 
     def capture(self, payment: Payment) -> ProviderResult:

@@ -64,7 +64,7 @@ def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path):
     admin = {"Authorization": f"Bearer {key}"}
 
     # The gateway answers slowly: it takes the money, then the answer takes a while to come back.
-    slow = start({**env, "SANDBOX_CARD_LATENCY_MS": "4000"}, tmp_path / "server.log")
+    slow = start({**env, "SANDBOX_CARD_LATENCY_MS": "3000"}, tmp_path / "server.log")
     try:
         label = requests.get(f"{base}/api/v1/labels?location=SH-PUDONG&limit=1", headers=admin, timeout=10).json()
         if not label.get("items"):

@@ -1,0 +1,308 @@
+// The basket page: this phone's cart, live in its cart:<id> room (an older cart:updated than
+// the one shown is ignored), quantities and removal through the cart API, and checkout. A
+// basket filled as a guest joins the member's once they sign in. Paying sends one
+// Idempotency-Key per attempt: a retry after a lost answer reuses it, a new attempt gets a
+// new one.
+(function () {
+  "use strict";
+  const page = document.querySelector("[data-basket-page]");
+  if (!page || !window.OneshelfBasket) return;
+  const B = window.OneshelfBasket;
+  const state = JSON.parse(document.getElementById("basket-state").textContent);
+  const csrf = page.dataset.csrf;
+  const $ = (selector) => page.querySelector(selector);
+  const list = $("[data-basket-lines]");
+  const empty = $("[data-basket-empty]");
+  const count = $("[data-basket-count]");
+  const totalBox = $("[data-basket-total]");
+  const totalText = $("[data-total-text]");
+  const adopted = $("[data-adopted]");
+  const checkout = $("[data-checkout]");
+  const cardFields = $("[data-card-fields]");
+  const cardNumber = $("[data-card-number]");
+  const pointsInput = $("[data-points]");
+  const pointsDiscount = $("[data-points-discount]");
+  const toPay = $("[data-to-pay]");
+  const payHint = $("[data-pay-hint]");
+  const payButton = $("[data-pay]");
+  const errorBox = $("[data-checkout-error]");
+  const errorText = $("[data-error-text]");
+  const priceChanges = $("[data-price-changes]");
+  const liveState = document.querySelector("[data-live-state]");
+
+  let cart = null;
+  let socket = null;
+  let attempt = null; // {key, body, cart}: the payment being tried
+  let paying = false;
+  const notes = {}; // line id -> what went wrong with it
+
+  // ---- showing the cart ------------------------------------------------------------------
+
+  function place(code) {
+    return state.places[code] || { name: code, timezone: null };
+  }
+
+  function lineView(line) {
+    const li = B.el("li", "basket-line");
+    li.dataset.line = String(line.id);
+    li.dataset.qty = String(line.qty);
+    li.dataset.sku = line.sku;
+    const img = B.el("img", "basket-thumb");
+    img.alt = "";
+    if (line.image) img.src = line.image;
+    else img.hidden = true;
+    const what = B.el("div", "basket-what");
+    what.append(B.el("strong", "basket-name", line.name), B.el("span", "muted", `${line.price} · ${place(line.location).name}`));
+    const held = line.held
+      ? B.el("span", "held", `Held for you until ${B.clock(line.held_until, place(line.location).timezone)}`)
+      : B.el("span", "held expired", "Not held any more: paying holds it again if it is still there");
+    what.append(held);
+    if (notes[line.id]) what.append(B.el("span", "line-note", notes[line.id]));
+    const steps = B.el("div", "qty-stepper small");
+    const less = B.el("button", "button", "−");
+    less.type = "button";
+    less.dataset.less = "";
+    less.disabled = line.qty <= 1;
+    less.setAttribute("aria-label", `One less ${line.name}`);
+    const shown = B.el("output", "qty", String(line.qty));
+    shown.setAttribute("aria-label", `Quantity of ${line.name}`);
+    const more = B.el("button", "button", "+");
+    more.type = "button";
+    more.dataset.more = "";
+    more.setAttribute("aria-label", `One more ${line.name}`);
+    steps.append(less, shown, more);
+    const remove = B.el("button", "link remove", "Remove");
+    remove.type = "button";
+    remove.dataset.remove = "";
+    remove.setAttribute("aria-label", `Remove ${line.name}`);
+    const money = B.el("strong", "basket-line-total", B.money(line.line_total, state.currency));
+    li.append(img, what, money, steps, remove);
+    return li;
+  }
+
+  function lines() {
+    return cart && cart.status === "open" ? cart.lines : [];
+  }
+
+  function render() {
+    const shown = lines();
+    list.replaceChildren(...shown.map(lineView));
+    const filled = shown.length > 0;
+    empty.hidden = filled;
+    totalBox.hidden = !filled;
+    checkout.hidden = !filled;
+    count.textContent = filled ? `${cart.items} item${cart.items === 1 ? "" : "s"}` : "";
+    if (filled) totalText.textContent = cart.total_text;
+    summarise();
+  }
+
+  function show(next) {
+    if (!next) return;
+    if (cart && next.id === cart.id && next.version < cart.version) return; // older than what is shown
+    const switched = !cart || cart.id !== next.id;
+    cart = next;
+    render();
+    if (switched) follow();
+  }
+
+  async function reload() {
+    if (!cart) return;
+    const answer = await B.call("GET", `${state.urls.carts}/${encodeURIComponent(cart.id)}`);
+    if (answer.ok) show(answer.body);
+  }
+
+  // ---- changing lines -----------------------------------------------------------------------
+
+  list.addEventListener("click", async (event) => {
+    const button = event.target.closest("[data-less], [data-more], [data-remove]");
+    if (!button || !cart) return;
+    const li = button.closest("[data-line]");
+    const id = li.dataset.line;
+    const qty = parseInt(li.dataset.qty, 10);
+    const path = `${state.urls.carts}/${encodeURIComponent(cart.id)}/lines/${id}`;
+    button.disabled = true;
+    let answer;
+    if (button.matches("[data-remove]")) answer = await B.call("DELETE", path, { csrf });
+    else answer = await B.call("PATCH", path, { csrf, body: { qty: qty + (button.matches("[data-more]") ? 1 : -1) } });
+    if (answer.ok) {
+      delete notes[id];
+      show(answer.body);
+    } else {
+      notes[id] = B.stockMessage(answer.error);
+      render();
+      if (answer.error.code === "cart_closed") reload();
+    }
+  });
+
+  // ---- paying ----------------------------------------------------------------------------
+
+  function method() {
+    const chosen = checkout.querySelector('input[name="method"]:checked');
+    return chosen ? chosen.value : null;
+  }
+
+  function points() {
+    if (!pointsInput || !cart) return 0;
+    const most = Math.min(state.points, Math.floor(cart.total / state.pointValue));
+    pointsInput.max = String(most);
+    const n = parseInt(pointsInput.value, 10);
+    return Number.isFinite(n) ? Math.min(most, Math.max(0, n)) : 0;
+  }
+
+  function summarise() {
+    if (!cart) return;
+    const spend = points();
+    const discount = spend * state.pointValue;
+    const due = cart.total - discount;
+    const dueText = B.money(due, state.currency);
+    toPay.textContent = dueText;
+    if (pointsDiscount) pointsDiscount.textContent = spend > 0 ? `${spend} points take ${B.money(discount, state.currency)} off.` : "";
+    const how = method();
+    cardFields.hidden = how !== "card";
+    payButton.textContent = how === "counter" ? `Pay ${dueText} at the counter` : `Pay ${dueText}`;
+    const short = how === "wallet" && state.wallet < due;
+    payHint.hidden = !short;
+    if (short) {
+      payHint.replaceChildren(`Your wallet has ${B.money(state.wallet, state.currency)}. `);
+      const link = B.el("a", "", "Top up");
+      link.href = state.urls.wallet;
+      payHint.append(link, " or choose another way to pay.");
+    }
+  }
+
+  function clearError() {
+    errorBox.hidden = true;
+    errorText.replaceChildren();
+    priceChanges.replaceChildren();
+  }
+
+  function showError(error) {
+    errorBox.hidden = false;
+    payHint.hidden = true; // the error says it
+    const names = Object.fromEntries(lines().map((x) => [x.sku, x.name]));
+    const sku = error.details && error.details.sku;
+    errorText.replaceChildren(B.stockMessage(error, sku ? names[sku] : ""));
+    if (error.code === "sign_in_to_use_wallet" || error.code === "sign_in_to_use_points" || error.code === "not_signed_in") {
+      const link = B.el("a", "", "Sign in");
+      link.href = state.urls.signIn;
+      errorText.append(" ", link);
+    }
+    const changes = (error.details && error.details.changes) || [];
+    priceChanges.replaceChildren(
+      ...changes.map((c) => B.el("li", "", `${c.name}: was ${B.money(c.was, state.currency)}, now ${B.money(c.now, state.currency)}`))
+    );
+    errorBox.scrollIntoView({ block: "center", behavior: "smooth" });
+  }
+
+  checkout.addEventListener("change", (event) => {
+    if (event.target.name === "method") clearError();
+    summarise();
+  });
+  if (pointsInput) pointsInput.addEventListener("input", summarise);
+
+  checkout.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!cart || paying) return;
+    clearError();
+    const how = method();
+    if (!how) {
+      showError({ code: "choose", message: "Choose how to pay." });
+      return;
+    }
+    const payment = { method: how };
+    if (how === "card") {
+      if (!cardNumber.value.trim()) {
+        showError({ code: "card_number_required", message: "Enter the card number." });
+        cardNumber.focus();
+        return;
+      }
+      payment.card_number = cardNumber.value.trim();
+    }
+    const body = { payment };
+    const spend = points();
+    if (spend > 0) body.points = spend;
+    const text = JSON.stringify(body);
+    if (!attempt || attempt.body !== text || attempt.cart !== cart.id) attempt = { key: B.newKey(), body: text, cart: cart.id };
+    paying = true;
+    payButton.disabled = true;
+    payButton.textContent = "Paying…";
+    const answer = await B.call("POST", `${state.urls.carts}/${encodeURIComponent(cart.id)}/checkout`, {
+      csrf,
+      body,
+      headers: { "Idempotency-Key": attempt.key },
+    });
+    if (answer.ok) {
+      window.location.assign(state.urls.receipt.replace("NUMBER", encodeURIComponent(answer.body.number)));
+      return;
+    }
+    // No answer, or the server failed: the same attempt may be retried with its key. Any
+    // other answer was final for this attempt (a declined card stays declined for its key).
+    if (answer.status !== 0 && answer.status < 500) attempt = null;
+    paying = false;
+    payButton.disabled = false;
+    summarise();
+    showError(answer.error);
+    if (answer.status === 409) reload(); // new prices, what is left, or a closed basket
+  });
+
+  // ---- a basket filled before signing in ----------------------------------------------
+
+  async function adopt() {
+    const answer = await B.call("POST", state.urls.adopt, { csrf });
+    if (!answer.ok) {
+      adopted.hidden = false;
+      adopted.className = "flash error basket-adopted";
+      adopted.textContent = `We could not add the basket you filled before signing in: ${answer.error.message}`;
+      return;
+    }
+    const { moved, left_out: leftOut } = answer.body;
+    if (answer.body.cart) show(answer.body.cart);
+    adopted.hidden = moved.length === 0 && leftOut.length === 0;
+    adopted.replaceChildren();
+    if (moved.length) {
+      adopted.append(B.el("p", "", `What you put in your basket before signing in is in it now: ${moved.join(", ")}.`));
+    }
+    leftOut.forEach((x) => adopted.append(B.el("p", "", `${x.name} could not be kept: ${x.message}`)));
+  }
+
+  // ---- live --------------------------------------------------------------------------------
+
+  function setLive(text, ok) {
+    liveState.textContent = text;
+    liveState.classList.toggle("offline", !ok);
+  }
+
+  function follow() {
+    if (!socket || !socket.connected || !cart) return;
+    socket.emit("cart:subscribe", { cart: cart.id }, (ack) => {
+      if (ack && ack.ok) show(ack.cart);
+    });
+  }
+
+  if (typeof io !== "undefined") {
+    socket = io("/live", { transports: ["websocket", "polling"] });
+    socket.on("connect", () => {
+      setLive("Live", true);
+      follow();
+    });
+    socket.on("disconnect", () => setLive("Reconnecting…", false));
+    socket.on("cart:updated", (next) => {
+      if (cart && next.id === cart.id) show(next);
+    });
+    socket.on("cart:merged", (data) => {
+      if (cart && data.cart === cart.id && !state.adopt) window.location.reload(); // it joined another basket
+    });
+  } else {
+    setLive("Live updates unavailable", false);
+  }
+
+  // ---- start ---------------------------------------------------------------------------
+
+  const initial = checkout.querySelector(
+    state.member && state.cart && state.wallet >= state.cart.total ? 'input[value="wallet"]' : 'input[value="card"]'
+  );
+  initial.checked = true;
+  if (state.cart) show(state.cart);
+  else render();
+  if (state.adopt) adopt();
+})();
