@@ -12,6 +12,7 @@ from flask_smorest import Blueprint
 from app.carts import schemas, services
 from app.db import begin_write
 from app.extensions import csrf, db
+from app.idempotency.services import idempotent
 from app.kiosks import auth as kiosk_auth
 from app.kiosks import services as kiosks
 from app.members.auth import current_member
@@ -68,35 +69,35 @@ def get_cart(cart_id: str):
 
 
 @api.route("/carts/<cart_id>/lines", methods=["POST"])
+@idempotent
 @api.arguments(schemas.AddLineIn)
 @api.response(201, schemas.CartOut)
 def add_line(body, cart_id: str):
-    """Add units by a scanned code or a SKU; they are held at the store (409 when not enough are left)."""
-    begin_write(db.session)
+    """Add units by a scanned code or a SKU; they are held at the store (409 when not enough are left).
+
+    Send an Idempotency-Key header: a retry answers the first result and holds nothing more.
+    """
     cart = cart_for_caller(cart_id)
     services.add_line(cart, code=body["code"], sku=body["sku"], qty=body["qty"], location=body["location"])
-    db.session.commit()
     return services.cart_json(cart)
 
 
 @api.route("/carts/<cart_id>/lines/<int:line_id>", methods=["PATCH"])
+@idempotent
 @api.arguments(schemas.QuantityIn)
 @api.response(200, schemas.CartOut)
 def change_line(body, cart_id: str, line_id: int):
     """Change a line's quantity; the hold follows (409 when more are wanted than are left)."""
-    begin_write(db.session)
     cart = cart_for_caller(cart_id)
     services.set_quantity(cart, line_id, body["qty"])
-    db.session.commit()
     return services.cart_json(cart)
 
 
 @api.route("/carts/<cart_id>/lines/<int:line_id>", methods=["DELETE"])
+@idempotent
 @api.response(200, schemas.CartOut)
 def remove_line(cart_id: str, line_id: int):
     """Take a line out of the cart; its units go back on the shelf."""
-    begin_write(db.session)
     cart = cart_for_caller(cart_id)
     services.remove_line(cart, line_id)
-    db.session.commit()
     return services.cart_json(cart)

@@ -48,6 +48,22 @@ def _replay(record: IdempotencyRecord, request_hash: str) -> Response:
     return response
 
 
+def _scope(actor) -> str:
+    """Whose keys these are: a staff user's, an API key's, a kiosk's, a member's; else the address's.
+
+    An anonymous caller's keys are kept per path: the paths anonymous callers write to (a guest
+    cart's) carry a secret id, so nobody else can replay their answer.
+    """
+    if actor is not None:
+        return f"{actor.kind}:{actor.id}"
+    from app.members.auth import current_member  # members build on idempotency, not the reverse
+
+    member = current_member()
+    if member is not None:
+        return f"member:{member.id}"
+    return f"path:{request.path}"[:80]
+
+
 def idempotent(view):
     """Decorate a writing API view: commit once, and honour Idempotency-Key."""
 
@@ -58,14 +74,13 @@ def idempotent(view):
         # Before any read: on SQLite the whole request then holds the write lock in turn.
         begin_write(db.session)
         key = request.headers.get(HEADER)
-        actor = current_actor()
-        if key is None or actor is None:
+        if key is None:
             response = view(*args, **kwargs)
             db.session.commit()
             return response
         if not 1 <= len(key) <= 255:
             raise DomainError("invalid_idempotency_key", f"{HEADER} must be 1 to 255 characters.", status=400)
-        scope = f"{actor.kind}:{actor.id}"
+        scope = _scope(current_actor())
         request_hash = _request_hash()
         record = _find(scope, key)
         if record is not None:

@@ -129,3 +129,18 @@ def test_items_scanned_at_a_kiosk_join_the_members_basket_on_identification(app,
 
 def store_of(device):
     return device.location
+
+
+def test_an_add_retried_with_its_key_holds_once(db, client, shelf, store):
+    product, label = shelf
+    cart = new_cart(client)
+    url, key = f"/api/v1/carts/{cart['id']}/lines", {"Idempotency-Key": "add-jasmine-1"}
+    first = client.post(url, json={"code": label.code}, headers=key)
+    again = client.post(url, json={"code": label.code}, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.get_json()["lines"][0]["qty"] == 1 and available(db, product, store) == 2
+    # The same key on another cart is that cart's own.
+    other = new_cart(client)
+    assert client.post(f"/api/v1/carts/{other['id']}/lines", json={"code": label.code}, headers=key).status_code == 201
+    assert available(db, product, store) == 1
