@@ -20,6 +20,7 @@ bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_stock.py
 	@$(PY) bench/bench_kiosk.py
 	@$(PY) bench/bench_checkout.py
+	@$(PY) bench/bench_decode.py
 
 migrate: setup
 	@$(FLASK) db upgrade
