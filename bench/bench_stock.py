@@ -224,8 +224,9 @@ def serve(target: str, stack: Stack, env: dict[str, str], log_dir: Path, process
                 proc_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(hidden), env.get("PYTHONPATH")]))
             with log_path.open("wb") as log:
                 server.processes.append(
-                    subprocess.Popen(command, cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                    subprocess.Popen(
+                        command, cwd=ROOT, env=proc_env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                    )
                 )
             server.urls.append(f"http://127.0.0.1:{port}")
         for url, process, log_path in zip(server.urls, server.processes, logs, strict=True):
@@ -705,19 +706,39 @@ def run_throughput(args, setup: Setup) -> None:
 
     sqlite, postgres = setup.sqlite, setup.postgres
     bare = measure("bare Flask JSON endpoint", "bench_stock:bare_flask()", setup.bare_env, echo_requests)
-    measure("POST /api/v1/stock/movements, SQLite", "app.wsgi:app", sqlite.env,
-            lambda u: movement_requests(u, sqlite.key))
-    measure(f"  same, {BATCH} a POST /stock/movements/batch", "app.wsgi:app", sqlite.env,
-            lambda u: batch_requests(u, sqlite.key), per_request=BATCH)
+    measure(
+        "POST /api/v1/stock/movements, SQLite", "app.wsgi:app", sqlite.env, lambda u: movement_requests(u, sqlite.key)
+    )
+    measure(
+        f"  same, {BATCH} a POST /stock/movements/batch",
+        "app.wsgi:app",
+        sqlite.env,
+        lambda u: batch_requests(u, sqlite.key),
+        per_request=BATCH,
+    )
     if postgres:
-        measure("POST /api/v1/stock/movements, PostgreSQL", "app.wsgi:app", postgres.env,
-                lambda u: movement_requests(u, postgres.key))
+        measure(
+            "POST /api/v1/stock/movements, PostgreSQL",
+            "app.wsgi:app",
+            postgres.env,
+            lambda u: movement_requests(u, postgres.key),
+        )
     bare_2 = None
     if postgres and setup.redis_url:
-        bare_2 = measure("bare Flask JSON endpoint, 2 processes", "bench_stock:bare_flask()", setup.bare_env,
-                         echo_requests, processes=2)
-        measure("movements, PostgreSQL + Redis, 2 processes", "app.wsgi:app", setup.multi_env(),
-                lambda u: movement_requests(u, postgres.key), processes=2)
+        bare_2 = measure(
+            "bare Flask JSON endpoint, 2 processes",
+            "bench_stock:bare_flask()",
+            setup.bare_env,
+            echo_requests,
+            processes=2,
+        )
+        measure(
+            "movements, PostgreSQL + Redis, 2 processes",
+            "app.wsgi:app",
+            setup.multi_env(),
+            lambda u: movement_requests(u, postgres.key),
+            processes=2,
+        )
     table = []
     for label, result in rows:
         reference = bare_2 if "2 processes" in label else bare
@@ -731,8 +752,9 @@ def run_throughput(args, setup: Setup) -> None:
         ["what", "per second", "÷ bare", "server CPU", "load generator CPU"],
         table,
     )
-    print("  server CPU: all the server's processes, 100 % = one core; ÷ bare: against the bare row of as many"
-          " processes.")
+    print(
+        "  server CPU: all the server's processes, 100 % = one core; ÷ bare: against the bare row of as many processes."
+    )
 
 
 def run_fanout(args, setup: Setup) -> None:
@@ -751,22 +773,37 @@ def run_fanout(args, setup: Setup) -> None:
     movements, sqlite, postgres = "/api/v1/stock/movements", setup.sqlite, setup.postgres
     references = {}
     for stack in [GEVENT_WS] + ([] if args.no_modes else [GEVENT_SIMPLE, THREADING]):
-        references[stack] = fan(f"bare python-socketio, {stack.name}", "bench_stock:bare_socketio()", stack,
-                                setup.bare_env, "/emit", None)
+        references[stack] = fan(
+            f"bare python-socketio, {stack.name}", "bench_stock:bare_socketio()", stack, setup.bare_env, "/emit", None
+        )
         fan(f"Oneshelf, SQLite, {stack.name}", "app.wsgi:app", stack, sqlite.env, movements, sqlite.key)
     if postgres and setup.redis_url:
-        fan(f"Oneshelf, PostgreSQL + Redis, 2 processes, {GEVENT_WS.name}", "app.wsgi:app", GEVENT_WS,
-            setup.multi_env(), movements, postgres.key, processes=2)
+        fan(
+            f"Oneshelf, PostgreSQL + Redis, 2 processes, {GEVENT_WS.name}",
+            "app.wsgi:app",
+            GEVENT_WS,
+            setup.multi_env(),
+            movements,
+            postgres.key,
+            processes=2,
+        )
     table = []
     for label, stack, result in rows:
         ref, is_ref = references[stack], label.startswith("bare")
-        table.append([
-            label,
-            f"{result.p50:.0f}", "" if is_ref else f"{result.p50 / ref.p50:.2f}",
-            f"{result.p99:.0f}", "" if is_ref else f"{result.p99 / ref.p99:.2f}",
-            f"{result.last:.0f}", f"{result.p99_from_201:.0f}", f"{result.post:.1f}",
-            f"{result.connect_seconds:.1f}", str(result.missing),
-        ])
+        table.append(
+            [
+                label,
+                f"{result.p50:.0f}",
+                "" if is_ref else f"{result.p50 / ref.p50:.2f}",
+                f"{result.p99:.0f}",
+                "" if is_ref else f"{result.p99 / ref.p99:.2f}",
+                f"{result.last:.0f}",
+                f"{result.p99_from_201:.0f}",
+                f"{result.post:.1f}",
+                f"{result.connect_seconds:.1f}",
+                str(result.missing),
+            ]
+        )
     _table(
         f"(b) {args.clients} Socket.IO clients subscribed to {SKU} at {LOCATION}: ms until each has stock:changed,\n"
         f"    median of {args.trials} trials (goal: p99 < 100 ms); clients: {CLIENTS[args.client]} in 2 processes",
@@ -796,7 +833,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-modes", action="store_true", help="skip the async-mode comparison")
     parser.add_argument("--only", choices=["throughput", "fanout"], help="run one of the two parts")
     parser.add_argument(
-        "--client", choices=["raw", "socketio"], default="raw",
+        "--client",
+        choices=["raw", "socketio"],
+        default="raw",
         help="fan-out clients: raw Engine.IO over aiohttp websockets (default), or python-socketio AsyncClient",
     )
     parser.add_argument("--quick", action="store_true", help="fewer trials, shorter runs, no mode comparison")
@@ -813,16 +852,19 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     print(f"bench_stock.py on {os.cpu_count()} cores: servers, load generator and clients all on 127.0.0.1")
     print(f"  command: {' '.join(['python', 'bench/bench_stock.py', *(argv if argv is not None else sys.argv[1:])])}")
-    print(f"  PostgreSQL rows: {'TEST_DATABASE_URL' if pg_url else 'skipped (set TEST_DATABASE_URL)'}; "
-          f"2-process rows: {'TEST_REDIS_URL' if pg_url and redis_url else 'skipped (set both and TEST_REDIS_URL)'}")
+    print(
+        f"  PostgreSQL rows: {'TEST_DATABASE_URL' if pg_url else 'skipped (set TEST_DATABASE_URL)'}; "
+        f"2-process rows: {'TEST_REDIS_URL' if pg_url and redis_url else 'skipped (set both and TEST_REDIS_URL)'}"
+    )
     print(f"  load average before: {_load_average()}")
     with tempfile.TemporaryDirectory(prefix="oneshelf-bench-") as tmp, contextlib.ExitStack() as stack:
         folder = Path(tmp)
         postgres = None
         if pg_url:
             postgres = prepare_database("PostgreSQL", folder / "pg", stack.enter_context(postgres_schema(pg_url)))
-        setup = Setup(folder, prepare_database("SQLite", folder / "sqlite", None), base_env(folder / "bare"), postgres,
-                      redis_url)
+        setup = Setup(
+            folder, prepare_database("SQLite", folder / "sqlite", None), base_env(folder / "bare"), postgres, redis_url
+        )
         if args.only in (None, "throughput"):
             run_throughput(args, setup)
         if args.only in (None, "fanout"):
