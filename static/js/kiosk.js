@@ -201,9 +201,12 @@
     const notAdded = $("[data-not-added]");
     notAdded.hidden = !added || added.added;
     notAdded.textContent = added && !added.added ? `Not added to your basket: ${added.message}` : "";
-    if (added && added.cart && added.cart !== cartId) {
-      cartId = added.cart;
-      basketPanel.dataset.cartVersion = "-1";
+    if (added && added.cart) {
+      if (added.cart !== cartId) {
+        cartId = added.cart;
+        basketPanel.dataset.cartVersion = "-1";
+      }
+      // Read the basket again with the room joined: a cart:updated sent while joining is not lost.
       followCart();
     }
     followStock(product.sku);
@@ -276,7 +279,7 @@
   function followCart() {
     if (!socket || !socket.connected || !cartId) return;
     socket.emit("cart:subscribe", { cart: cartId }, (ack) => {
-      if (ack && ack.ok) showCart(ack.cart, true);
+      if (ack && ack.ok) showCart(ack.cart, false); // never back to an older version than shown
     });
   }
 
