@@ -30,6 +30,11 @@ class DomainError(Exception):
             self.status = status
 
 
+def error_ack(error: DomainError) -> dict:
+    """A refusal as a Socket.IO acknowledgement: ``{"ok": false, "error": {"code", "message"}}``."""
+    return {"ok": False, "error": {"code": error.code, "message": error.message}}
+
+
 class NotFound(DomainError):
     status = 404
 

@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_kiosk import percentile  # noqa: E402
 from bench_stock import GEVENT_WS, postgres_schema, prepare_database, serve  # noqa: E402
 
 CARD = "4242 4242 4242 4242"
@@ -105,11 +106,6 @@ def check_out(url: str, carts: list[str], clients: int) -> tuple[float, list[flo
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(one, carts))
     return time.perf_counter() - started, times, paid
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
 def run(label: str, folder: Path, database_url: str | None, args) -> tuple:

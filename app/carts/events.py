@@ -11,16 +11,12 @@ from flask import session
 from flask_socketio import join_room
 
 from app.carts import services
-from app.errors import DomainError
+from app.errors import DomainError, error_ack
 from app.extensions import socketio
 from app.kiosks import auth as kiosk_auth
 from app.kiosks import services as kiosks
 from app.members import auth as member_auth
 from app.members import services as members
-
-
-def _error(error: DomainError) -> dict:
-    return {"ok": False, "error": {"code": error.code, "message": error.message}}
 
 
 @socketio.on("cart:subscribe", namespace="/live")
@@ -44,4 +40,4 @@ def cart_subscribe(data=None):
         join_room(services.cart_room(cart.id), namespace="/live")
         return {"ok": True, "cart": services.cart_json(cart)}
     except DomainError as error:
-        return _error(error)
+        return error_ack(error)

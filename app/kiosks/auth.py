@@ -6,6 +6,7 @@ from flask import session
 
 from app.kiosks import services
 from app.kiosks.models import Device
+from app.staff.auth import Unauthorized
 
 SCREEN_KEY = "kiosk_device"
 
@@ -28,3 +29,11 @@ def screen_device() -> Device | None:
     device = services.live_device(int(device_id))
     # The prefix ties the cookie to this device's token, not only to its row.
     return device if device is not None and device.token_prefix == prefix else None
+
+
+def calling_screen() -> Device:
+    """The kiosk screen making this request; 401 once it is no longer signed in (e.g. revoked)."""
+    device = screen_device()
+    if device is None:
+        raise Unauthorized("kiosk_signed_out", "This screen is no longer signed in as a kiosk.")
+    return device

@@ -11,15 +11,11 @@ from flask_socketio import join_room, leave_room, rooms
 from sqlalchemy.exc import IntegrityError
 
 from app.db import begin_write
-from app.errors import DomainError
+from app.errors import DomainError, error_ack
 from app.extensions import db, socketio
 from app.kiosks import auth, presence, scanning, schemas, services
 from app.members import auth as member_auth
 from app.members import services as members
-
-
-def _error(error: DomainError) -> dict:
-    return {"ok": False, "error": {"code": error.code, "message": error.message}}
 
 
 @socketio.on("kiosk:subscribe", namespace="/live")
@@ -41,7 +37,7 @@ def kiosk_subscribe(data=None):
         return {"ok": True, "session": schemas.KioskSessionOut().dump(schemas.session_json(kiosk_session))}
     except DomainError as error:
         db.session.rollback()
-        return _error(error)
+        return error_ack(error)
 
 
 @socketio.on("member:subscribe", namespace="/live")
@@ -50,12 +46,12 @@ def member_subscribe(data=None):
     # Not current_member(): it caches on the environ, which lives as long as the connection.
     member = members.member_for_token(session.get(member_auth.SESSION_KEY))
     if member is None:
-        return _error(DomainError("not_signed_in", "Sign in to follow your account.", status=401))
+        return error_ack(DomainError("not_signed_in", "Sign in to follow your account.", status=401))
     join_room(services.member_room(member.id), namespace="/live")
     return {"ok": True, "member": member.id}
 
 
-def _validation_error(error: ma.ValidationError) -> DomainError:
+def _validationerror_ack(error: ma.ValidationError) -> DomainError:
     fields = ", ".join(sorted(error.messages)) if isinstance(error.messages, dict) else "the scan"
     return DomainError("invalid_scan", f'Send {{"id", "code", "symbology"?, "seen_at"?}}; check {fields}.')
 
@@ -87,10 +83,10 @@ def kiosk_scan(data=None):
         db.session.commit()
         return _scan_ack(received)
     except ma.ValidationError as error:
-        return _error(_validation_error(error))
+        return error_ack(_validationerror_ack(error))
     except DomainError as error:
         db.session.rollback()
-        return _error(error)
+        return error_ack(error)
     except IntegrityError:
         # The same scan, sent again while the first was still being recorded: that one counts.
         db.session.rollback()

@@ -14,7 +14,7 @@ from app.extensions import db
 from app.kiosks import auth, bp, schemas, services
 from app.kiosks.models import Device, KioskSession
 from app.members.auth import current_member
-from app.staff.auth import Unauthorized, staff_page
+from app.staff.auth import staff_page
 
 # ---- the kiosk screen ------------------------------------------------------------------
 
@@ -48,13 +48,6 @@ def _cart_of(kiosk_session: KioskSession) -> dict | None:
     return carts.cart_json(cart) if cart is not None else None
 
 
-def _calling_screen() -> Device:
-    device = auth.screen_device()
-    if device is None:
-        raise Unauthorized("kiosk_signed_out", "This screen is no longer signed in as a kiosk.")
-    return device
-
-
 @bp.get("/kiosk")
 def kiosk_screen():
     """The full-screen kiosk page; open it once as ``/kiosk?token=<device token>``."""
@@ -85,7 +78,7 @@ def kiosk_screen():
 def kiosk_pairing():
     """The screen asks for its next pairing code (JSON; CSRF in the X-CSRFToken header)."""
     begin_write(db.session)
-    state = _screen_state(_calling_screen())
+    state = _screen_state(auth.calling_screen())
     db.session.commit()
     return jsonify(state)
 
@@ -94,7 +87,7 @@ def kiosk_pairing():
 def kiosk_session_end():
     """The shopper is done: a new, anonymous session starts (JSON)."""
     begin_write(db.session)
-    device = _calling_screen()
+    device = auth.calling_screen()
     services.start_session(device)
     state = _screen_state(device)
     db.session.commit()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from app.catalog.models import Location
 from app.extensions import db
 from app.money import format_money
@@ -14,7 +16,8 @@ def order_json(order: Order, *, with_pass: bool = True) -> dict:
     """An order; ``with_pass`` adds the exit pass token (for its shopper only)."""
     payment = payments.get_payment(order.payment_id) if order.payment_id else None
     exit_pass = passes.pass_of(order) if with_pass else None
-    places = {loc.id: loc.code for loc in db.session.query(Location).all()}
+    wanted = {order.location_id, *(line.location_id for line in order.lines)}
+    places = dict(db.session.execute(select(Location.id, Location.code).where(Location.id.in_(wanted))).all())
     return {
         "id": order.id,
         "number": order.number,

@@ -17,23 +17,16 @@ from app.kiosks import auth as kiosk_auth
 from app.kiosks import services as kiosks
 from app.scans.models import Scan
 from app.service import bp, services
-from app.staff.auth import Unauthorized, staff_page
+from app.staff.auth import staff_page
 
 UNKNOWN_CODES_DAYS = 7
-
-
-def _calling_screen():
-    device = kiosk_auth.screen_device()
-    if device is None:
-        raise Unauthorized("kiosk_signed_out", "This screen is no longer signed in as a kiosk.")
-    return device
 
 
 @bp.post("/kiosk/help")
 def kiosk_call_staff():
     """The shopper pressed "Call staff" on the kiosk screen (JSON; CSRF in the X-CSRFToken header)."""
     begin_write(db.session)
-    device = _calling_screen()
+    device = kiosk_auth.calling_screen()
     body = request.get_json(silent=True) or {}
     topic = body.get("topic") if isinstance(body.get("topic"), str) else ""
     help_request = services.call_staff(device, kiosks.ensure_session(device), topic)
@@ -45,7 +38,7 @@ def kiosk_call_staff():
 def kiosk_cancel_help():
     """The shopper no longer needs help."""
     begin_write(db.session)
-    device = _calling_screen()
+    device = kiosk_auth.calling_screen()
     kiosk_session = kiosks.current_session(device)
     help_request = services.open_request_of(kiosk_session.id) if kiosk_session else None
     if help_request is not None and help_request.status == "open":

@@ -6,13 +6,9 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from app.catalog import services as catalog
-from app.errors import DomainError
+from app.errors import DomainError, error_ack
 from app.extensions import socketio
 from app.stock import live, services
-
-
-def _error(error: DomainError) -> dict:
-    return {"ok": False, "error": {"code": error.code, "message": error.message}}
 
 
 @socketio.on("subscribe", namespace="/live")
@@ -36,7 +32,7 @@ def subscribe(data):
             ],
         }
     except DomainError as error:
-        return _error(error)
+        return error_ack(error)
 
 
 @socketio.on("staff:subscribe", namespace="/live")
@@ -49,4 +45,4 @@ def staff_subscribe(data):
         join_room(live.staff_room(location.id))
         return {"ok": True, "location": location.code}
     except DomainError as error:
-        return _error(error)
+        return error_ack(error)
