@@ -70,7 +70,7 @@ def get_cart(cart_id: str):
 
 @api.route("/carts/<cart_id>/lines", methods=["POST"])
 @idempotent
-@api.arguments(schemas.AddLineIn)
+@api.arguments(schemas.AddLineIn())
 @api.response(201, schemas.CartOut)
 def add_line(body, cart_id: str):
     """Add units by a scanned code or a SKU; they are held at the store (409 when not enough are left).
@@ -84,7 +84,7 @@ def add_line(body, cart_id: str):
 
 @api.route("/carts/<cart_id>/lines/<int:line_id>", methods=["PATCH"])
 @idempotent
-@api.arguments(schemas.QuantityIn)
+@api.arguments(schemas.QuantityIn())
 @api.response(200, schemas.CartOut)
 def change_line(body, cart_id: str, line_id: int):
     """Change a line's quantity; the hold follows (409 when more are wanted than are left)."""

@@ -17,7 +17,7 @@ api = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Loca
 
 @api.route("/locations")
 class Locations(MethodView):
-    @api.arguments(schemas.LocationArgs, location="query")
+    @api.arguments(schemas.LocationArgs(), location="query")
     @api.response(200, schemas.LocationPage)
     @require_api_role("clerk")
     def get(self, args):
@@ -25,7 +25,7 @@ class Locations(MethodView):
         items, cursor = services.list_locations(args["kind"], args["cursor"], args["limit"])
         return {"items": items, "next_cursor": cursor}
 
-    @api.arguments(schemas.LocationIn)
+    @api.arguments(schemas.LocationIn())
     @api.response(201, schemas.LocationOut)
     @require_api_role("admin")
     def post(self, body):
@@ -46,7 +46,7 @@ class LocationByCode(MethodView):
 
 @api.route("/products")
 class Products(MethodView):
-    @api.arguments(schemas.ProductArgs, location="query")
+    @api.arguments(schemas.ProductArgs(), location="query")
     @api.response(200, schemas.ProductPage)
     @require_api_role("clerk")
     def get(self, args):
@@ -56,7 +56,7 @@ class Products(MethodView):
         )
         return {"items": items, "next_cursor": cursor}
 
-    @api.arguments(schemas.ProductIn)
+    @api.arguments(schemas.ProductIn())
     @api.response(201, schemas.ProductOut)
     @require_api_role("admin")
     def post(self, body):
@@ -75,7 +75,7 @@ class ProductBySku(MethodView):
         """One product by SKU."""
         return services.get_product(sku)
 
-    @api.arguments(schemas.ProductPatch)
+    @api.arguments(schemas.ProductPatch())
     @api.response(200, schemas.ProductOut)
     @require_api_role("admin")
     def patch(self, body, sku):
@@ -88,7 +88,7 @@ class ProductBySku(MethodView):
 
 
 @api.route("/products/import", methods=["POST"])
-@api.arguments(schemas.ImportArgs, location="query")
+@api.arguments(schemas.ImportArgs(), location="query")
 @api.response(200, importer.ImportResult)
 @api.alt_response(202, schema=jobs.JobOut, description="A large file: imported in the background.")
 @require_api_role("admin")

@@ -89,7 +89,7 @@ def new_pairing_code():
 @api.route("/kiosk/identify", methods=["POST"])
 @writes
 @require_api_role("kiosk")
-@api.arguments(schemas.IdentifyIn)
+@api.arguments(schemas.IdentifyIn())
 @api.response(200, schemas.IdentifyOut)
 def identify(body):
     """The kiosk scanned a member code: the open session becomes the member's and the screen greets them."""

@@ -17,7 +17,7 @@ api = Blueprint("labels_api", __name__, url_prefix="/api/v1", description="QR sh
 
 
 @api.route("/labels")
-@api.arguments(schemas.LabelArgs, location="query")
+@api.arguments(schemas.LabelArgs(), location="query")
 @api.response(200, schemas.LabelPage)
 @require_api_role("clerk")
 def list_labels(args):
@@ -27,7 +27,7 @@ def list_labels(args):
 
 
 @api.route("/labels", methods=["POST"])
-@api.arguments(schemas.PrintIn)
+@api.arguments(schemas.PrintIn())
 @api.response(200, description="A PDF of labels.", content_type="application/pdf")
 @api.alt_response(202, schema=jobs.JobOut, description="A big job: made in the background; poll status_url.")
 @require_api_role("clerk")

@@ -27,7 +27,7 @@ def member_out(member: Member) -> dict:
 
 @api.route("/members", methods=["POST"])
 @limiter.limit(signin_limit)
-@api.arguments(schemas.SignUpIn)
+@api.arguments(schemas.SignUpIn())
 @api.response(201, schemas.MemberOut)
 def sign_up(body):
     """Create an account with an e-mail or phone number and a password; signs this browser in."""
@@ -39,7 +39,7 @@ def sign_up(body):
 
 @api.route("/session", methods=["POST"])
 @limiter.limit(signin_limit)
-@api.arguments(schemas.SignInIn)
+@api.arguments(schemas.SignInIn())
 @api.response(200, schemas.MemberOut)
 def sign_in(body):
     """Sign in (a new session id every time); wrong credentials answer 401."""
@@ -79,7 +79,7 @@ def me():
 
 @api.route("/members/me", methods=["PATCH"])
 @auth.require_member_api
-@api.arguments(schemas.ProfileIn)
+@api.arguments(schemas.ProfileIn())
 @api.response(200, schemas.MemberOut)
 def update_me(body):
     """Change the profile."""
@@ -100,7 +100,7 @@ def my_code():
 @api.route("/member-codes/redeem", methods=["POST"])
 @idempotent
 @require_api_role("kiosk")
-@api.arguments(schemas.RedeemIn)
+@api.arguments(schemas.RedeemIn())
 @api.response(200, schemas.RedeemOut)
 def redeem(body):
     """A kiosk or a clerk scanned a member code: who is it? Each code works once."""
@@ -119,7 +119,7 @@ def redeem(body):
 
 @api.route("/members/me/scans", methods=["GET"])
 @auth.require_member_api
-@api.arguments(schemas.ScanArgs, location="query")
+@api.arguments(schemas.ScanArgs(), location="query")
 @api.response(200, schemas.ScanPage)
 def my_scans(args):
     """What the signed-in member scanned, newest first, in every store and channel."""

@@ -138,7 +138,7 @@ def member_by_id(member_id: int) -> Member:
 @api.route("/members/me/identifiers", methods=["POST"])
 @limiter.limit(signin_limit)
 @auth.require_member_api
-@api.arguments(IdentifierIn)
+@api.arguments(IdentifierIn())
 @api.response(201, OwnIdentifierOut)
 def add_identifier(body):
     """Add an e-mail or phone to my account (409 if another member has it); a code is sent to it."""
@@ -150,7 +150,7 @@ def add_identifier(body):
 @api.route("/members/me/identifiers/verify", methods=["POST"])
 @limiter.limit(signin_limit)
 @auth.require_member_api
-@api.arguments(VerifyIn)
+@api.arguments(VerifyIn())
 @api.response(200, OwnIdentifierOut)
 def verify_identifier(body):
     """Confirm my e-mail or phone with the code sent to it (5 attempts per code)."""
@@ -163,7 +163,7 @@ def verify_identifier(body):
 @api.route("/members/me/identifiers/resend", methods=["POST"])
 @limiter.limit(signin_limit)
 @auth.require_member_api
-@api.arguments(IdentifierIn)
+@api.arguments(IdentifierIn())
 @api.response(202, MessageOut)
 def resend_code(body):
     """Send a new code to my unverified e-mail or phone."""
@@ -180,7 +180,7 @@ RESET_SENT = "If an account has this e-mail or phone, we sent it a code. It work
 
 @api.route("/password-resets", methods=["POST"])
 @limiter.limit(signin_limit)
-@api.arguments(ResetIn)
+@api.arguments(ResetIn())
 @api.response(202, MessageOut)
 def request_reset(body):
     """Send a reset code to the account's e-mail or phone; the answer is the same for unknown accounts."""
@@ -191,7 +191,7 @@ def request_reset(body):
 
 @api.route("/password-resets/confirm", methods=["POST"])
 @limiter.limit(signin_limit)
-@api.arguments(ResetConfirmIn)
+@api.arguments(ResetConfirmIn())
 @api.response(204)
 def confirm_reset(body):
     """Set a new password with the code; every device is signed out. Wrong codes answer 422."""
@@ -205,7 +205,7 @@ def confirm_reset(body):
 
 @api.route("/members", methods=["GET"])
 @require_api_role("clerk")
-@api.arguments(SearchArgs, location="query")
+@api.arguments(SearchArgs(), location="query")
 @api.response(200, MemberList)
 def search(args):
     """Find members by id, e-mail, phone, loyalty card, outside id or name (newest first)."""
@@ -230,7 +230,7 @@ def member_detail(member_id: int):
 
 @api.route("/members/import", methods=["POST"])
 @require_api_role("admin")
-@api.arguments(LoyaltyImportArgs, location="query")
+@api.arguments(LoyaltyImportArgs(), location="query")
 @api.response(200, loyalty.LoyaltyImportResult)
 @api.alt_response(202, schema=jobs.JobOut, description="A large file: imported in the background.")
 def import_members(args):
@@ -260,7 +260,7 @@ def import_members(args):
 
 @api.route("/members/<int:member_id>/merge-preview", methods=["GET"])
 @require_api_role("admin")
-@api.arguments(MergeFrom, location="query")
+@api.arguments(MergeFrom(), location="query")
 @api.response(200, PreviewOut)
 def merge_preview(args, member_id: int):
     """What merging member ``from`` into this one would move (409 if it cannot be merged)."""
@@ -270,7 +270,7 @@ def merge_preview(args, member_id: int):
 
 @api.route("/members/<int:member_id>/merge", methods=["POST"])
 @require_api_role("admin")
-@api.arguments(MergeFrom)
+@api.arguments(MergeFrom())
 @api.response(200, MergeOut)
 def merge_members(body, member_id: int):
     """Merge member ``from`` into this one: everything moves, and an audit record is kept."""

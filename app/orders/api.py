@@ -40,7 +40,7 @@ def _channel() -> str:
 
 
 @api.route("/carts/<cart_id>/checkout", methods=["POST"])
-@api.arguments(schemas.CheckoutIn)
+@api.arguments(schemas.CheckoutIn())
 @api.response(201, schemas.OrderOut)
 @api.alt_response(402, description="The payment was declined; nothing was taken and the cart is as it was.")
 @api.alt_response(409, description="Not enough stock, a price changed (details.changes), or the cart is closed.")
@@ -116,7 +116,7 @@ def get_order(number: str):
 
 
 @api.route("/members/me/orders", methods=["GET"])
-@api.arguments(schemas.PageArgs, location="query")
+@api.arguments(schemas.PageArgs(), location="query")
 @api.response(200, schemas.OrderPage)
 @require_member_api
 def my_orders(args):
@@ -126,7 +126,7 @@ def my_orders(args):
 
 
 @api.route("/orders", methods=["GET"])
-@api.arguments(schemas.OrderArgs, location="query")
+@api.arguments(schemas.OrderArgs(), location="query")
 @api.response(200, schemas.OrderPage)
 @require_api_role("clerk")
 def search_orders(args):
@@ -145,7 +145,7 @@ def search_orders(args):
 
 
 @api.route("/orders/<number>/refunds", methods=["POST"])
-@api.arguments(schemas.RefundIn)
+@api.arguments(schemas.RefundIn())
 @api.response(201, schemas.OrderOut)
 @require_api_role("admin")
 def refund(body, number: str):
@@ -157,7 +157,7 @@ def refund(body, number: str):
 
 
 @api.route("/orders/<number>/counter-payment", methods=["POST"])
-@api.arguments(schemas.CounterIn)
+@api.arguments(schemas.CounterIn())
 @api.response(200, schemas.OrderOut)
 @require_api_role("clerk")
 def counter_payment(body, number: str):
@@ -171,7 +171,7 @@ def counter_payment(body, number: str):
 
 
 @api.route("/exit-passes/use", methods=["POST"])
-@api.arguments(schemas.ExitPassIn)
+@api.arguments(schemas.ExitPassIn())
 @api.response(200, schemas.ExitCheckOut)
 @require_api_role("clerk")
 def use_exit_pass(body):

@@ -171,7 +171,7 @@ def topup_reference(member_id: int, key: str) -> str:
 
 @api.route("/members/me/wallet", methods=["GET"])
 @require_member_api
-@api.arguments(PageArgs, location="query")
+@api.arguments(PageArgs(), location="query")
 @api.response(200, WalletOut)
 def my_wallet(args):
     """The signed-in member's wallet: balance and entries, newest first (page on with the cursor)."""
@@ -186,7 +186,7 @@ def my_wallet(args):
 
 @api.route("/members/me/wallet/topups", methods=["POST"])
 @member_write
-@api.arguments(TopUpIn)
+@api.arguments(TopUpIn())
 @api.response(201, TopUpOut)
 @api.doc(
     parameters=[

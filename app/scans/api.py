@@ -11,7 +11,7 @@ api = Blueprint("scans_api", __name__, url_prefix="/api/v1", description="Record
 
 
 @api.route("/scans")
-@api.arguments(schemas.ScanArgs, location="query")
+@api.arguments(schemas.ScanArgs(), location="query")
 @api.response(200, schemas.RecordedScanPage)
 @require_api_role("clerk")
 def list_scans(args):

@@ -5,10 +5,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
@@ -99,17 +100,29 @@ def create_api_key(name: str, role: str) -> tuple[ApiKey, str]:
     return key, plain
 
 
-def verify_api_key(plain: str) -> ApiKey | None:
+class LiveKey(NamedTuple):
+    """Who an API key speaks for."""
+
+    id: int
+    name: str
+    role: str
+
+
+# Asked on every API call: built once, read without the ORM (a revoked key stops at once).
+_LIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.key_hash).where(
+    ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None)
+)
+
+
+def verify_api_key(plain: str) -> LiveKey | None:
     """The live key matching ``plain``, or None."""
     if not plain.startswith(KEY_PREFIX):
         return None
     prefix = plain[len(KEY_PREFIX) :].split("_", 1)[0]
-    key = db.session.scalar(select(ApiKey).filter_by(prefix=prefix))
-    if key is None or key.revoked_at is not None:
+    row = db.session.connection().execute(_LIVE_KEY, {"prefix": prefix}).first()
+    if row is None or not hmac.compare_digest(row.key_hash, _hash_key(plain)):
         return None
-    if not hmac.compare_digest(key.key_hash, _hash_key(plain)):
-        return None
-    return key
+    return LiveKey(row.id, row.name, row.role)
 
 
 def revoke_api_key(prefix: str) -> ApiKey:

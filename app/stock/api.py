@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import Response, jsonify
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy import select
@@ -15,7 +16,7 @@ from app.extensions import db
 from app.idempotency.services import idempotent
 from app.staff.auth import current_actor, require_api_role
 from app.stock import live, reservations, schemas, services
-from app.stock.models import StockMovement
+from app.stock.models import LocationRef, ProductRef, StockMovement
 
 api = Blueprint("stock_api", __name__, url_prefix="/api/v1", description="Stock ledger")
 
@@ -30,7 +31,8 @@ def level_out(product: Product, location: Location) -> dict:
     return live.level_json(product.sku, location.code, level.on_hand, level.reserved, level.version)
 
 
-def movement_out(movement: StockMovement, product: Product, location: Location) -> dict:
+def movement_out(movement: StockMovement, product: Product | ProductRef, location: Location | LocationRef) -> dict:
+    """A movement as the API shows it (schemas.MovementOut), ready for JSON."""
     return {
         "id": movement.id,
         "sku": product.sku,
@@ -42,15 +44,27 @@ def movement_out(movement: StockMovement, product: Product, location: Location) 
         "note": movement.note,
         "reservation_id": movement.reservation_id,
         "actor": movement.actor,
-        "created_at": movement.created_at,
+        "created_at": movement.created_at.isoformat(),
         "level": live.level_json(
             product.sku, location.code, movement.on_hand_after, movement.reserved_after, movement.version_after
         ),
     }
 
 
-def _one(body: dict) -> dict:
-    product, location = catalog.get_product(body["sku"]), catalog.get_location(body["location"])
+def _created(answer: dict) -> Response:
+    """201 with ``answer``, already in the documented shape (movement_out's; no schema dump)."""
+    response = jsonify(answer)
+    response.status_code = 201
+    return response
+
+
+def _one(body: dict, places: dict | None = None) -> dict:
+    """Record one movement; ``places`` keeps the products and locations a batch already looked up."""
+    places = {} if places is None else places
+    place = (body["sku"], body["location"])
+    if place not in places:
+        places[place] = services.refs(*place)
+    product, location = places[place]
     movement = services.record_movement(
         product,
         location,
@@ -68,16 +82,16 @@ def _one(body: dict) -> dict:
 class Movements(MethodView):
     @idempotent
     @require_api_role("clerk")
-    @api.arguments(schemas.MovementIn)
+    @api.arguments(schemas.MovementIn())
     @api.response(201, schemas.MovementOut)
     def post(self, body):
         """Record a receive, sale, return, adjustment or count.
 
         Send an Idempotency-Key header: a retry answers the first result and adds nothing.
         """
-        return _one(body)
+        return _created(_one(body))
 
-    @api.arguments(schemas.HistoryArgs, location="query")
+    @api.arguments(schemas.HistoryArgs(), location="query")
     @api.response(200, schemas.MovementPage)
     @require_api_role("clerk")
     def get(self, args):
@@ -93,21 +107,22 @@ class Movements(MethodView):
             for loc in db.session.scalars(select(Location).where(Location.id.in_({r.location_id for r in rows})))
         }
         items = [movement_out(r, products[r.product_id], locations[r.location_id]) for r in rows]
-        return {"items": items, "next_cursor": cursor}
+        return jsonify({"items": items, "next_cursor": cursor})
 
 
 @api.route("/stock/movements/batch", methods=["POST"])
 @idempotent
 @require_api_role("clerk")
-@api.arguments(schemas.MovementBatchIn)
+@api.arguments(schemas.MovementBatchIn())
 @api.response(201, schemas.MovementsOut)
 def create_movement_batch(body):
     """Record several movements at once: all of them, or none when one is refused."""
-    return {"items": [_one(item) for item in body["movements"]]}
+    places: dict = {}
+    return _created({"items": [_one(item, places) for item in body["movements"]]})
 
 
 @api.route("/stock")
-@api.arguments(schemas.LevelArgs, location="query")
+@api.arguments(schemas.LevelArgs(), location="query")
 @api.response(200, schemas.LevelList)
 @require_api_role("clerk")
 def stock_levels(args):
@@ -133,7 +148,7 @@ def stock_levels(args):
 @api.route("/stock/transfers", methods=["POST"])
 @idempotent
 @require_api_role("clerk")
-@api.arguments(schemas.TransferIn)
+@api.arguments(schemas.TransferIn())
 @api.response(201, schemas.MovementsOut)
 def create_transfer(body):
     """Move units between two locations in one step (out and in together)."""
@@ -142,7 +157,7 @@ def create_transfer(body):
     out, came = services.transfer(
         product, source, target, body["quantity"], reference=body["reference"], actor=_actor()
     )
-    return {"items": [movement_out(out, product, source), movement_out(came, product, target)]}
+    return _created({"items": [movement_out(out, product, source), movement_out(came, product, target)]})
 
 
 def reservation_out(reservation) -> dict:
@@ -163,7 +178,7 @@ def reservation_out(reservation) -> dict:
 @api.route("/stock/reservations", methods=["POST"])
 @idempotent
 @require_api_role("clerk")
-@api.arguments(schemas.ReservationIn)
+@api.arguments(schemas.ReservationIn())
 @api.response(201, schemas.ReservationOut)
 def create_reservation(body):
     """Hold units for a cart or an order (default 15 minutes); 409 when not enough are available."""

@@ -7,6 +7,7 @@ from datetime import datetime
 from app.catalog.models import Location, Product
 from app.extensions import db
 from app.realtime import queue_event
+from app.stock.models import LocationRef, ProductRef
 
 
 def level_room(product_id: int, location_id: int) -> str:
@@ -36,7 +37,13 @@ def level_json(sku: str, location_code: str, on_hand: int, reserved: int, versio
 
 
 def level_changed(
-    product: Product, location: Location, on_hand: int, reserved: int, version: int, low_stock_at: int, at: datetime
+    product: Product | ProductRef,
+    location: Location | LocationRef,
+    on_hand: int,
+    reserved: int,
+    version: int,
+    low_stock_at: int,
+    at: datetime,
 ) -> None:
     """Queue stock:changed for the level's and the product's rooms, and stock:low for staff."""
     payload = {**level_json(product.sku, location.code, on_hand, reserved, version), "at": at.isoformat()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -13,6 +14,21 @@ from app.extensions import db
 # What a movement does to (on hand, reserved): the sign rules live in services.
 MOVEMENT_KINDS = ("receive", "sale", "return", "adjust", "count", "transfer_out", "transfer_in", "hold", "release")
 RESERVATION_STATUSES = ("active", "released", "expired", "sold")
+
+
+class ProductRef(NamedTuple):
+    """What the ledger needs of a product: enough to write a movement and tell screens."""
+
+    id: int
+    sku: str
+    name: str
+
+
+class LocationRef(NamedTuple):
+    """What the ledger needs of a location."""
+
+    id: int
+    code: str
 
 
 class StockLevel(db.Model):

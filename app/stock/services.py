@@ -8,8 +8,9 @@ movement, in the same transaction. Events go out after the commit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, insert, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -18,7 +19,7 @@ from app.db import utcnow
 from app.errors import Conflict, DomainError
 from app.extensions import db
 from app.stock import live
-from app.stock.models import StockLevel, StockMovement
+from app.stock.models import LocationRef, ProductRef, StockLevel, StockMovement
 
 LOW_STOCK_AT = 3  # staff hear about a level when available falls to this
 SIGN_RULES = {
@@ -36,8 +37,31 @@ class Actor:
     label: str = ""
 
 
+# One row: the product with that SKU beside the location with that code.
+_REFS = (
+    select(Product.id, Product.sku, Product.name, Location.id, Location.code)
+    .join(Location, true())
+    .where(Product.sku == bindparam("sku"), Location.code == bindparam("code"))
+)
+
+
+def refs(sku: str, location_code: str) -> tuple[ProductRef, LocationRef]:
+    """The product and location a movement names, in one query; 404 for either that does not exist."""
+    code = location_code.strip().upper()
+    row = db.session.connection().execute(_REFS, {"sku": sku, "code": code}).first()
+    if row is None:
+        from app.catalog import services as catalog
+
+        catalog.get_product(sku)  # raises product_not_found
+        catalog.get_location(code)  # raises location_not_found
+        raise AssertionError("the product and the location exist but were not found together")
+    return ProductRef(row[0], row[1], row[2]), LocationRef(row[3], row[4])
+
+
 class InsufficientStock(Conflict):
-    def __init__(self, product: Product, location: Location, available: int, wanted: int) -> None:
+    def __init__(
+        self, product: Product | ProductRef, location: Location | LocationRef, available: int, wanted: int
+    ) -> None:
         super().__init__(
             "insufficient_stock",
             f"Only {available} of {product.sku} available at {location.code}; {wanted} needed.",
@@ -60,7 +84,7 @@ def _ensure_level(product_id: int, location_id: int) -> None:
     db.session.execute(statement.on_conflict_do_nothing(index_elements=["product_id", "location_id"]))
 
 
-def level_of(product: Product, location: Location) -> StockLevel:
+def level_of(product: Product | ProductRef, location: Location | LocationRef) -> StockLevel:
     """The level row (zero if nothing ever moved), read fresh from the database."""
     level = db.session.scalar(
         select(StockLevel)
@@ -72,41 +96,44 @@ def level_of(product: Product, location: Location) -> StockLevel:
     )
 
 
-# Built once: composing this statement costs more than running it on SQLite.
+# Built once, on the tables (Core): composing these statements, or going through the ORM's
+# unit of work, costs more than running them. They run on the session's connection, inside
+# its transaction.
+_levels, _movements = StockLevel.__table__, StockMovement.__table__
 _CONDITIONAL_UPDATE = (
-    update(StockLevel)
+    update(_levels)
     .where(
-        StockLevel.product_id == bindparam("b_product"),
-        StockLevel.location_id == bindparam("b_location"),
-        StockLevel.on_hand + bindparam("b_delta") >= StockLevel.reserved + bindparam("b_reserved_delta"),
-        StockLevel.reserved + bindparam("b_reserved_delta") >= 0,
+        _levels.c.product_id == bindparam("b_product"),
+        _levels.c.location_id == bindparam("b_location"),
+        _levels.c.on_hand + bindparam("b_delta") >= _levels.c.reserved + bindparam("b_reserved_delta"),
+        _levels.c.reserved + bindparam("b_reserved_delta") >= 0,
     )
     .values(
-        on_hand=StockLevel.on_hand + bindparam("b_delta"),
-        reserved=StockLevel.reserved + bindparam("b_reserved_delta"),
-        version=StockLevel.version + 1,
-        updated_at=bindparam("b_now", type_=StockLevel.updated_at.type),
+        on_hand=_levels.c.on_hand + bindparam("b_delta"),
+        reserved=_levels.c.reserved + bindparam("b_reserved_delta"),
+        version=_levels.c.version + 1,
+        updated_at=bindparam("b_now", type_=_levels.c.updated_at.type),
     )
-    .returning(StockLevel.on_hand, StockLevel.reserved, StockLevel.version, StockLevel.low_stock_at)
-    .execution_options(synchronize_session=False)
+    .returning(_levels.c.on_hand, _levels.c.reserved, _levels.c.version, _levels.c.low_stock_at)
 )
+_APPEND_MOVEMENT = insert(_movements).returning(_movements.c.id)
 
 
-def _conditional_update(product_id: int, location_id: int, delta: int, reserved_delta: int):
+def _conditional_update(product_id: int, location_id: int, delta: int, reserved_delta: int, now: datetime):
     """One UPDATE that applies the change only if available stays >= 0; the new row, or None."""
     params = {
         "b_product": product_id,
         "b_location": location_id,
         "b_delta": delta,
         "b_reserved_delta": reserved_delta,
-        "b_now": utcnow(),
+        "b_now": now,
     }
-    return db.session.execute(_CONDITIONAL_UPDATE, params).first()
+    return db.session.connection().execute(_CONDITIONAL_UPDATE, params).first()
 
 
 def apply_change(
-    product: Product,
-    location: Location,
+    product: Product | ProductRef,
+    location: Location | LocationRef,
     kind: str,
     delta: int,
     reserved_delta: int = 0,
@@ -116,40 +143,44 @@ def apply_change(
     actor: str = "",
     reservation_id: int | None = None,
 ) -> StockMovement:
-    """Change a level by (delta, reserved_delta) if available stays >= 0, and append the movement."""
-    row = _conditional_update(product.id, location.id, delta, reserved_delta)
+    """Change a level by (delta, reserved_delta) if available stays >= 0, and append the movement.
+
+    The movement is written with one INSERT, outside the ORM's unit of work: the object
+    returned carries its id and values but is not in the session (it is never edited).
+    """
+    now = utcnow()
+    row = _conditional_update(product.id, location.id, delta, reserved_delta, now)
     if row is None:
         # The first change here has no level row yet: make it, then try once more.
         _ensure_level(product.id, location.id)
-        row = _conditional_update(product.id, location.id, delta, reserved_delta)
+        row = _conditional_update(product.id, location.id, delta, reserved_delta, now)
     if row is None:
         current = level_of(product, location)
         raise InsufficientStock(product, location, current.available, max(-delta, reserved_delta))
     on_hand, reserved, version, low_stock_at = row
-    movement = StockMovement(
-        product_id=product.id,
-        location_id=location.id,
-        kind=kind,
-        delta=delta,
-        reserved_delta=reserved_delta,
-        on_hand_after=on_hand,
-        reserved_after=reserved,
-        version_after=version,
-        reference=reference[:120],
-        note=note[:255],
-        actor=actor[:80],
-        reservation_id=reservation_id,
-        created_at=utcnow(),
-    )
-    db.session.add(movement)
-    db.session.flush()
-    live.level_changed(product, location, on_hand, reserved, version, low_stock_at, movement.created_at)
-    return movement
+    values = {
+        "product_id": product.id,
+        "location_id": location.id,
+        "kind": kind,
+        "delta": delta,
+        "reserved_delta": reserved_delta,
+        "on_hand_after": on_hand,
+        "reserved_after": reserved,
+        "version_after": version,
+        "reference": reference[:120],
+        "note": note[:255],
+        "actor": actor[:80],
+        "reservation_id": reservation_id,
+        "created_at": now,
+    }
+    movement_id = db.session.connection().execute(_APPEND_MOVEMENT, values).scalar_one()
+    live.level_changed(product, location, on_hand, reserved, version, low_stock_at, now)
+    return StockMovement(id=movement_id, **values)
 
 
 def record_movement(
-    product: Product,
-    location: Location,
+    product: Product | ProductRef,
+    location: Location | LocationRef,
     reason: str,
     delta: int | None = None,
     counted: int | None = None,
@@ -175,7 +206,9 @@ def record_movement(
     return apply_change(product, location, reason, delta, reference=reference, note=note, actor=actor)
 
 
-def _count(product: Product, location: Location, counted: int, **fields: str) -> StockMovement:
+def _count(
+    product: Product | ProductRef, location: Location | LocationRef, counted: int, **fields: str
+) -> StockMovement:
     """Set on hand to what was counted; the movement records the difference."""
     for _ in range(5):
         level = level_of(product, location)
