@@ -12,8 +12,14 @@ PENDING = "oneshelf_pending_events"
 log = logging.getLogger(__name__)
 
 
-def queue_event(session: Session, name: str, data: dict[str, Any], *, room: str, namespace: str = "/live") -> None:
-    """Emit ``name`` to ``room`` once the session's transaction commits."""
+def queue_event(
+    session: Session, name: str, data: dict[str, Any], *, room: str | list[str], namespace: str = "/live"
+) -> None:
+    """Emit ``name`` to ``room`` once the session's transaction commits.
+
+    ``room`` may be a list: one emit (one message on the queue between processes) reaches
+    every client of those rooms, once each.
+    """
     # Begin the transaction now, so that a rollback (which is a no-op without one) drops it.
     session.connection()
     session.info.setdefault(PENDING, []).append((name, data, room, namespace))

@@ -45,11 +45,13 @@ def level_changed(
     low_stock_at: int,
     at: datetime,
 ) -> None:
-    """Queue stock:changed for the level's and the product's rooms, and stock:low for staff."""
+    """Queue stock:changed for the level's, the product's and the store staff's rooms, and stock:low for staff.
+
+    One emit for the three rooms: a screen that is in several of them gets the event once.
+    """
     payload = {**level_json(product.sku, location.code, on_hand, reserved, version), "at": at.isoformat()}
-    queue_event(db.session, "stock:changed", payload, room=level_room(product.id, location.id))
-    queue_event(db.session, "stock:changed", payload, room=product_room(product.id))
-    queue_event(db.session, "stock:changed", payload, room=staff_room(location.id))
+    rooms = [level_room(product.id, location.id), product_room(product.id), staff_room(location.id)]
+    queue_event(db.session, "stock:changed", payload, room=rooms)
     if on_hand - reserved <= low_stock_at:
         low = {**payload, "name": product.name, "low_stock_at": low_stock_at}
         queue_event(db.session, "stock:low", low, room=staff_room(location.id))
