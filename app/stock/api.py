@@ -58,24 +58,29 @@ def _created(answer: dict) -> Response:
     return response
 
 
-def _one(body: dict, places: dict | None = None) -> dict:
-    """Record one movement; ``places`` keeps the products and locations a batch already looked up."""
-    places = {} if places is None else places
-    place = (body["sku"], body["location"])
-    if place not in places:
-        places[place] = services.refs(*place)
-    product, location = places[place]
-    movement = services.record_movement(
-        product,
-        location,
-        body["reason"],
-        body.get("delta"),
-        body.get("counted"),
-        reference=body["reference"],
-        note=body["note"],
-        actor=_actor(),
-    )
-    return movement_out(movement, product, location)
+def _record(items: list[dict]) -> list[dict]:
+    """Record movements as the API asked for them; the answers in the same order."""
+    if len(items) == 1:
+        found = {(items[0]["sku"], items[0]["location"]): services.refs(items[0]["sku"], items[0]["location"])}
+    else:
+        found = services.refs_many([(item["sku"], item["location"]) for item in items])
+    actor = _actor()
+    moves = [
+        services.Move(
+            *found[(item["sku"], item["location"])],
+            item["reason"],
+            item.get("delta"),
+            item.get("counted"),
+            item["reference"],
+            item["note"],
+            actor,
+        )
+        for item in items
+    ]
+    return [
+        movement_out(m, move.product, move.location)
+        for m, move in zip(services.record_movements(moves), moves, strict=True)
+    ]
 
 
 @api.route("/stock/movements")
@@ -89,7 +94,7 @@ class Movements(MethodView):
 
         Send an Idempotency-Key header: a retry answers the first result and adds nothing.
         """
-        return _created(_one(body))
+        return _created(_record([body])[0])
 
     @api.arguments(schemas.HistoryArgs(), location="query")
     @api.response(200, schemas.MovementPage)
@@ -117,8 +122,7 @@ class Movements(MethodView):
 @api.response(201, schemas.MovementsOut)
 def create_movement_batch(body):
     """Record several movements at once: all of them, or none when one is refused."""
-    places: dict = {}
-    return _created({"items": [_one(item, places) for item in body["movements"]]})
+    return _created({"items": _record(body["movements"])})
 
 
 @api.route("/stock")

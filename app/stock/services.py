@@ -58,6 +58,26 @@ def refs(sku: str, location_code: str) -> tuple[ProductRef, LocationRef]:
     return ProductRef(row[0], row[1], row[2]), LocationRef(row[3], row[4])
 
 
+_PRODUCTS = select(Product.id, Product.sku, Product.name).where(Product.sku.in_(bindparam("skus", expanding=True)))
+_LOCATIONS = select(Location.id, Location.code).where(Location.code.in_(bindparam("codes", expanding=True)))
+
+
+def refs_many(places: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[ProductRef, LocationRef]]:
+    """refs() for each (SKU, location code) of a batch, in two queries; 404 for the first unknown one."""
+    conn = db.session.connection()
+    skus = sorted({sku for sku, _ in places})
+    codes = sorted({code.strip().upper() for _, code in places})
+    products = {row.sku: ProductRef(*row) for row in conn.execute(_PRODUCTS, {"skus": skus})}
+    locations = {row.code: LocationRef(*row) for row in conn.execute(_LOCATIONS, {"codes": codes})}
+    found = {}
+    for sku, code in places:
+        product, location = products.get(sku), locations.get(code.strip().upper())
+        if product is None or location is None:
+            return {**found, (sku, code): refs(sku, code)}  # refs() raises the 404 that names it
+        found[(sku, code)] = (product, location)
+    return found
+
+
 class InsufficientStock(Conflict):
     def __init__(
         self, product: Product | ProductRef, location: Location | LocationRef, available: int, wanted: int
@@ -117,6 +137,8 @@ _CONDITIONAL_UPDATE = (
     .returning(_levels.c.on_hand, _levels.c.reserved, _levels.c.version, _levels.c.low_stock_at)
 )
 _APPEND_MOVEMENT = insert(_movements).returning(_movements.c.id)
+# Many rows in one statement (SQLAlchemy's "insertmanyvalues"), ids in the order given.
+_APPEND_MOVEMENTS = insert(_movements).returning(_movements.c.id, sort_by_parameter_order=True)
 
 
 def _conditional_update(product_id: int, location_id: int, delta: int, reserved_delta: int, now: datetime):
@@ -129,6 +151,83 @@ def _conditional_update(product_id: int, location_id: int, delta: int, reserved_
         "b_now": now,
     }
     return db.session.connection().execute(_CONDITIONAL_UPDATE, params).first()
+
+
+def _take(product_id: int, location_id: int, delta: int, reserved_delta: int, now: datetime):
+    """Apply the change to the level if available stays >= 0: the new level row, or None."""
+    row = _conditional_update(product_id, location_id, delta, reserved_delta, now)
+    if row is None:
+        # The first change here has no level row yet: make it, then try once more.
+        _ensure_level(product_id, location_id)
+        row = _conditional_update(product_id, location_id, delta, reserved_delta, now)
+    return row
+
+
+@dataclass
+class _Pending:
+    """A movement whose level has changed, waiting for its INSERT (a batch's go in one)."""
+
+    product: Product | ProductRef
+    location: Location | LocationRef
+    values: dict
+    low_stock_at: int
+
+
+def _change(
+    product: Product | ProductRef,
+    location: Location | LocationRef,
+    kind: str,
+    delta: int,
+    reserved_delta: int,
+    now: datetime,
+    **fields,
+) -> _Pending:
+    row = _take(product.id, location.id, delta, reserved_delta, now)
+    if row is None:
+        current = level_of(product, location)
+        raise InsufficientStock(product, location, current.available, max(-delta, reserved_delta))
+    on_hand, reserved, version, low_stock_at = row
+    values = {
+        "product_id": product.id,
+        "location_id": location.id,
+        "kind": kind,
+        "delta": delta,
+        "reserved_delta": reserved_delta,
+        "on_hand_after": on_hand,
+        "reserved_after": reserved,
+        "version_after": version,
+        "reference": fields.get("reference", "")[:120],
+        "note": fields.get("note", "")[:255],
+        "actor": fields.get("actor", "")[:80],
+        "reservation_id": fields.get("reservation_id"),
+        "created_at": now,
+    }
+    return _Pending(product, location, values, low_stock_at)
+
+
+def _append(pending: list[_Pending]) -> list[StockMovement]:
+    """INSERT the movements (one statement for all of them) and queue their events, in order."""
+    if not pending:
+        return []
+    conn = db.session.connection()
+    if len(pending) == 1:
+        ids = [conn.execute(_APPEND_MOVEMENT, pending[0].values).scalar_one()]
+    else:
+        ids = list(conn.execute(_APPEND_MOVEMENTS, [p.values for p in pending]).scalars())
+    movements = []
+    for movement_id, p in zip(ids, pending, strict=True):
+        v = p.values
+        live.level_changed(
+            p.product,
+            p.location,
+            v["on_hand_after"],
+            v["reserved_after"],
+            v["version_after"],
+            p.low_stock_at,
+            v["created_at"],
+        )
+        movements.append(StockMovement(id=movement_id, **v))
+    return movements
 
 
 def apply_change(
@@ -148,34 +247,34 @@ def apply_change(
     The movement is written with one INSERT, outside the ORM's unit of work: the object
     returned carries its id and values but is not in the session (it is never edited).
     """
-    now = utcnow()
-    row = _conditional_update(product.id, location.id, delta, reserved_delta, now)
-    if row is None:
-        # The first change here has no level row yet: make it, then try once more.
-        _ensure_level(product.id, location.id)
-        row = _conditional_update(product.id, location.id, delta, reserved_delta, now)
-    if row is None:
-        current = level_of(product, location)
-        raise InsufficientStock(product, location, current.available, max(-delta, reserved_delta))
-    on_hand, reserved, version, low_stock_at = row
-    values = {
-        "product_id": product.id,
-        "location_id": location.id,
-        "kind": kind,
-        "delta": delta,
-        "reserved_delta": reserved_delta,
-        "on_hand_after": on_hand,
-        "reserved_after": reserved,
-        "version_after": version,
-        "reference": reference[:120],
-        "note": note[:255],
-        "actor": actor[:80],
-        "reservation_id": reservation_id,
-        "created_at": now,
-    }
-    movement_id = db.session.connection().execute(_APPEND_MOVEMENT, values).scalar_one()
-    live.level_changed(product, location, on_hand, reserved, version, low_stock_at, now)
-    return StockMovement(id=movement_id, **values)
+    fields = {"reference": reference, "note": note, "actor": actor, "reservation_id": reservation_id}
+    return _append([_change(product, location, kind, delta, reserved_delta, utcnow(), **fields)])[0]
+
+
+@dataclass(frozen=True)
+class Move:
+    """A receive, sale, return, adjustment or count asked for (one item of a batch)."""
+
+    product: Product | ProductRef
+    location: Location | LocationRef
+    reason: str
+    delta: int | None = None
+    counted: int | None = None
+    reference: str = ""
+    note: str = ""
+    actor: str = ""
+
+
+def _check_reason(reason: str, delta: int | None) -> None:
+    if reason not in SIGN_RULES:
+        raise DomainError(
+            "invalid_reason",
+            "reason must be one of receive, sale, return, adjust, count "
+            "(transfers and holds have their own endpoints).",
+        )
+    if delta is None or not SIGN_RULES[reason](delta):
+        rule = {"receive": "positive", "return": "positive", "sale": "negative", "adjust": "non-zero"}[reason]
+        raise DomainError("invalid_delta", f"{reason.capitalize()} needs a {rule} delta.")
 
 
 def record_movement(
@@ -190,20 +289,24 @@ def record_movement(
     actor: str = "",
 ) -> StockMovement:
     """A receive, sale, return, adjustment or count, checked against its sign rule."""
-    if reason == "count":
-        if counted is None or counted < 0:
-            raise DomainError("invalid_count", "A count needs 'counted': the number of units found, zero or more.")
-        return _count(product, location, counted, reference=reference, note=note, actor=actor)
-    if reason not in SIGN_RULES:
-        raise DomainError(
-            "invalid_reason",
-            "reason must be one of receive, sale, return, adjust, count "
-            "(transfers and holds have their own endpoints).",
-        )
-    if delta is None or not SIGN_RULES[reason](delta):
-        rule = {"receive": "positive", "return": "positive", "sale": "negative", "adjust": "non-zero"}[reason]
-        raise DomainError("invalid_delta", f"{reason.capitalize()} needs a {rule} delta.")
-    return apply_change(product, location, reason, delta, reference=reference, note=note, actor=actor)
+    return record_movements([Move(product, location, reason, delta, counted, reference, note, actor)])[0]
+
+
+def record_movements(moves: list[Move]) -> list[StockMovement]:
+    """Several movements in order, all or none (the caller's transaction); their INSERTs go together."""
+    now, done, pending = utcnow(), [], []
+    for move in moves:
+        fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
+        if move.reason == "count":
+            if move.counted is None or move.counted < 0:
+                raise DomainError("invalid_count", "A count needs 'counted': the number of units found, zero or more.")
+            done += _append(pending)  # a count reads the level: everything before it is written first
+            pending = []
+            done.append(_count(move.product, move.location, move.counted, **fields))
+            continue
+        _check_reason(move.reason, move.delta)
+        pending.append(_change(move.product, move.location, move.reason, move.delta, 0, now, **fields))
+    return done + _append(pending)
 
 
 def _count(

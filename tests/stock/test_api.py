@@ -109,6 +109,48 @@ def test_batch_is_all_or_nothing(stocked, client, clerk_headers, db):
     ledger_agrees(db)
 
 
+def test_a_batch_naming_an_unknown_product_or_place_writes_nothing(stocked, client, clerk_headers, db):
+    product, _, _ = stocked
+    good = {"sku": product.sku, "location": "s1", "reason": "receive", "delta": 1}  # any case
+    for bad, code, named in (
+        ({"sku": "NOPE-1", "location": "S1", "reason": "receive", "delta": 1}, "product_not_found", "NOPE-1"),
+        ({"sku": product.sku, "location": "XX9", "reason": "receive", "delta": 1}, "location_not_found", "XX9"),
+    ):
+        response = client.post(
+            "/api/v1/stock/movements/batch", headers=clerk_headers, json={"movements": [good, bad, good]}
+        )
+        assert response.status_code == 404
+        assert response.json["error"]["code"] == code and named in response.json["error"]["message"]
+    level = client.get(f"/api/v1/stock?sku={product.sku}&location=S1", headers=clerk_headers).json["items"][0]
+    assert level["on_hand"] == 10
+    done = client.post("/api/v1/stock/movements/batch", headers=clerk_headers, json={"movements": [good, good]})
+    assert done.status_code == 201 and [m["level"]["on_hand"] for m in done.json["items"]] == [11, 12]
+    ledger_agrees(db)
+
+
+def test_a_batch_applies_its_movements_in_order_counts_included(stocked, client, clerk_headers, db):
+    product, _, _ = stocked
+    moves = [
+        {"sku": product.sku, "location": "S1", "reason": "receive", "delta": 2},
+        {"sku": product.sku, "location": "W1", "reason": "receive", "delta": 3},
+        {"sku": product.sku, "location": "S1", "reason": "count", "counted": 5},
+        {"sku": product.sku, "location": "S1", "reason": "sale", "delta": -1},
+    ]
+    done = client.post("/api/v1/stock/movements/batch", headers=clerk_headers, json={"movements": moves})
+    assert done.status_code == 201
+    items = done.json["items"]
+    assert [(m["location"], m["delta"], m["level"]["on_hand"]) for m in items] == [
+        ("S1", 2, 12),
+        ("W1", 3, 3),
+        ("S1", -7, 5),
+        ("S1", -1, 4),
+    ]
+    assert [m["id"] for m in items] == sorted(m["id"] for m in items)
+    history = client.get(f"/api/v1/stock/movements?sku={product.sku}&location=S1", headers=clerk_headers).json
+    assert [m["id"] for m in history["items"][-3:]] == [items[0]["id"], items[2]["id"], items[3]["id"]]
+    ledger_agrees(db)
+
+
 def test_retry_with_the_same_key_returns_the_first_answer(stocked, client, clerk_headers):
     product, _, _ = stocked
     headers = {**clerk_headers, "Idempotency-Key": "sale-0001"}
