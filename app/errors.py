@@ -16,6 +16,19 @@ from werkzeug.exceptions import HTTPException
 log = logging.getLogger(__name__)
 
 
+# PostgreSQL's "try again": deadlock detected, serialization failure, lock not available.
+RETRY_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
+
+
+def _worth_retrying(error: OperationalError) -> bool:
+    """The database refused for now (SQLite locked or busy, a PostgreSQL deadlock...): the
+    transaction was rolled back whole, and the same request may well succeed in a moment."""
+    if getattr(error.orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    reason = str(error.orig).lower()
+    return "locked" in reason or "busy" in reason
+
+
 class DomainError(Exception):
     """A rule said no. ``code`` is stable for programs, ``message`` is for people."""
 
@@ -134,7 +147,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(OperationalError)
     def database_busy(error: OperationalError):
-        if "locked" in str(error.orig).lower() or "busy" in str(error.orig).lower():
+        if _worth_retrying(error):
             return error_response(503, "busy", "The database is busy. Please retry.", headers={"Retry-After": "1"})
         log.exception("database error")
         return error_response(500, "internal_error", "Something went wrong on our side.")

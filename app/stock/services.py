@@ -295,6 +295,18 @@ def record_movement(
 def record_movements(moves: list[Move]) -> list[StockMovement]:
     """Several movements in order, all or none (the caller's transaction); their INSERTs go together."""
     now, done, pending = utcnow(), [], []
+    if len(moves) > 1 and all(move.reason != "count" for move in moves):
+        # Take the level rows in one order (product, then location) whatever the order asked,
+        # so that two batches on the same rows cannot deadlock; a row's own changes keep their
+        # order, and the movements are written in the order asked.
+        order = sorted(range(len(moves)), key=lambda i: (moves[i].product.id, moves[i].location.id))
+        changed = {}
+        for i in order:
+            move = moves[i]
+            _check_reason(move.reason, move.delta)
+            fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
+            changed[i] = _change(move.product, move.location, move.reason, move.delta, 0, now, **fields)
+        return _append([changed[i] for i in range(len(moves))])
     for move in moves:
         fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
         if move.reason == "count":
