@@ -7,8 +7,9 @@ Every server is started the way ``make serve`` starts it: ``flask db upgrade`` o
 INSTANCE_PATH, then ``gunicorn -k <worker> -w 1 app.wsgi:app`` on a free port of 127.0.0.1.
 Beside each number stands a bare reference measured in the same run on the same worker:
 
-(a) movements/s through ``POST /api/v1/stock/movements`` against requests/s of a minimal
-    Flask JSON endpoint, from a bounded keep-alive load generator (asyncio, raw HTTP/1.1, in a
+(a) movements/s through ``POST /api/v1/stock/movements`` (one a request) and through
+    ``POST /api/v1/stock/movements/batch`` (20 a request) against requests/s of a minimal Flask
+    JSON endpoint, from a bounded keep-alive load generator (asyncio, raw HTTP/1.1, in a
     process of its own);
 (b) 1,000 Socket.IO clients subscribed to one product level; a movement is posted and each
     client stamps its ``stock:changed`` with time.time() (one clock for every process of the
