@@ -37,11 +37,15 @@ def test_batches_in_opposite_orders_all_go_through(app, client, clerk_headers, m
 
 
 def _waiting_for_a_lock(conn: psycopg.Connection, timeout: float = 10.0) -> None:
-    """Wait until some backend waits for a row lock on stock_levels."""
+    """Wait until some transaction waits for a row of this schema's stock_levels.
+
+    A backend waiting for a row holds that table's tuple lock while it waits (``conn`` is on the
+    test's schema, so the table name resolves to this test's table alone).
+    """
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         waiting = conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'UPDATE stock_levels%'"
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'tuple' AND relation = 'stock_levels'::regclass"
         ).fetchone()[0]
         if waiting:
             return
