@@ -172,13 +172,22 @@ def test_a_revoked_kiosk_stops_with_status_3_and_keeps_its_scans(live_store, tmp
     token, prefix = live_store.revoked
     write_frames(tmp_path / "images", [(code, "clean") for code, _ in shelf(live_store, 2)])
     outbox = tmp_path / "outbox.sqlite3"
+    # Two scans read while the server was out of reach wait in the outbox...
+    offline = run_kiosk(
+        *["--server", f"http://127.0.0.1:{free_port()}", "--token", token, "--images", str(tmp_path / "images")],
+        *["--outbox", str(outbox), "--once", "--wait-timeout", "1.5"],
+    )
+    assert offline.returncode == 4, offline.stderr
+    waiting = outbox_rows(outbox)
+    assert [row[2] for row in waiting] == ["waiting", "waiting"]
+    (tmp_path / "nothing-new").mkdir()
 
-    done = run_kiosk(*kiosk_args(live_store, tmp_path / "images", outbox, "--once", token=token))
+    # ...and stay there when the server refuses the kiosk's token.
+    done = run_kiosk(*kiosk_args(live_store, tmp_path / "nothing-new", outbox, "--once", token=token))
 
     assert done.returncode == 3
     assert "refused this kiosk's token (invalid_token" in done.stderr
-    # The refusal may come before the second image is read.
-    assert {row[2] for row in outbox_rows(outbox)} == {"waiting"}
+    assert outbox_rows(outbox) == waiting
     assert live_store.recorded(since, prefix) == []
 
 
