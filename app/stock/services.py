@@ -294,30 +294,31 @@ def record_movement(
 
 def record_movements(moves: list[Move]) -> list[StockMovement]:
     """Several movements in order, all or none (the caller's transaction); their INSERTs go together."""
-    now, done, pending = utcnow(), [], []
+    now = utcnow()
+
+    def change(move: Move) -> _Pending:
+        _check_reason(move.reason, move.delta)
+        fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
+        return _change(move.product, move.location, move.reason, move.delta, 0, now, **fields)
+
     if len(moves) > 1 and all(move.reason != "count" for move in moves):
         # Take the level rows in one order (product, then location) whatever the order asked,
         # so that two batches on the same rows cannot deadlock; a row's own changes keep their
         # order, and the movements are written in the order asked.
         order = sorted(range(len(moves)), key=lambda i: (moves[i].product.id, moves[i].location.id))
-        changed = {}
-        for i in order:
-            move = moves[i]
-            _check_reason(move.reason, move.delta)
-            fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
-            changed[i] = _change(move.product, move.location, move.reason, move.delta, 0, now, **fields)
+        changed = {i: change(moves[i]) for i in order}
         return _append([changed[i] for i in range(len(moves))])
+    done, pending = [], []
     for move in moves:
-        fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
-        if move.reason == "count":
-            if move.counted is None or move.counted < 0:
-                raise DomainError("invalid_count", "A count needs 'counted': the number of units found, zero or more.")
-            done += _append(pending)  # a count reads the level: everything before it is written first
-            pending = []
-            done.append(_count(move.product, move.location, move.counted, **fields))
+        if move.reason != "count":
+            pending.append(change(move))
             continue
-        _check_reason(move.reason, move.delta)
-        pending.append(_change(move.product, move.location, move.reason, move.delta, 0, now, **fields))
+        if move.counted is None or move.counted < 0:
+            raise DomainError("invalid_count", "A count needs 'counted': the number of units found, zero or more.")
+        done += _append(pending)  # a count reads the level: everything before it is written first
+        pending = []
+        fields = {"reference": move.reference, "note": move.note, "actor": move.actor}
+        done.append(_count(move.product, move.location, move.counted, **fields))
     return done + _append(pending)
 
 
