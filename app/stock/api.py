@@ -60,10 +60,7 @@ def _created(answer: dict) -> Response:
 
 def _record(items: list[dict]) -> list[dict]:
     """Record movements as the API asked for them; the answers in the same order."""
-    if len(items) == 1:
-        found = {(items[0]["sku"], items[0]["location"]): services.refs(items[0]["sku"], items[0]["location"])}
-    else:
-        found = services.refs_many([(item["sku"], item["location"]) for item in items])
+    found = services.refs_many([(item["sku"], item["location"]) for item in items])
     actor = _actor()
     moves = [
         services.Move(

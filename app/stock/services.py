@@ -63,7 +63,9 @@ _LOCATIONS = select(Location.id, Location.code).where(Location.code.in_(bindpara
 
 
 def refs_many(places: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[ProductRef, LocationRef]]:
-    """refs() for each (SKU, location code) of a batch, in two queries; 404 for the first unknown one."""
+    """refs() for each (SKU, location code) asked: one query for one place, two for a batch."""
+    if len(set(places)) == 1:
+        return {places[0]: refs(*places[0])}
     conn = db.session.connection()
     skus = sorted({sku for sku, _ in places})
     codes = sorted({code.strip().upper() for _, code in places})
@@ -72,9 +74,8 @@ def refs_many(places: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[Prod
     found = {}
     for sku, code in places:
         product, location = products.get(sku), locations.get(code.strip().upper())
-        if product is None or location is None:
-            return {**found, (sku, code): refs(sku, code)}  # refs() raises the 404 that names it
-        found[(sku, code)] = (product, location)
+        # One not found: refs() answers the 404 that names it.
+        found[(sku, code)] = (product, location) if product and location else refs(sku, code)
     return found
 
 
