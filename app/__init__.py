@@ -84,6 +84,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.members.api_identity import api as member_identity_api
     from app.orders import bp as order_pages
     from app.orders.api import api as orders_api
+    from app.outbox.api import api as events_api
     from app.payments.api import api as payments_api
     from app.scans.api import api as scans_api
     from app.service import bp as service_pages
@@ -126,6 +127,7 @@ def _register_blueprints(app: Flask) -> None:
         carts_api,
         orders_api,
         payments_api,
+        events_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

@@ -18,6 +18,7 @@ from app.members.models import (
     ResetCode,
 )
 from app.orders.models import ExitPass, Order, OrderLine
+from app.outbox.models import OutboxCursor, OutboxEvent
 from app.payments.models import Payment, PaymentRefund, SandboxCharge, Wallet, WalletEntry
 from app.scans.models import Scan
 from app.service.models import HelpRequest

@@ -1,0 +1,20 @@
+"""Every domain event Oneshelf records: its name, what it means, and what its data holds.
+
+Integrations rely on these names (webhooks, ``GET /api/v1/events``); add, never rename.
+"""
+
+from __future__ import annotations
+
+EVENT_TYPES: dict[str, str] = {
+    "product.created": "A product was added to the catalog. Data: sku, name, price, barcode, category.",
+    "product.updated": "A product's name, price, barcode, category or status changed. Data: sku and the new values.",
+    "stock.changed": (
+        "A level's on hand or reserved changed (a movement, a hold, a sale, a release). "
+        "Data: sku, location, on_hand, reserved, available, version, reason."
+    ),
+    "order.created": "An order was placed and awaits payment. Data: number, status, channel, total, lines.",
+    "order.paid": "An order was paid; its units are sold. Data: number, member, channel, total, lines.",
+    "order.cancelled": "An unpaid order was cancelled; its units went back. Data: number, total.",
+    "refund.issued": "Money went back to the payer of an order. Data: order, amount, refunded, status.",
+    "member.merged": "Two members became one: the merged one's orders, baskets, wallet and points are the kept one's.",
+}
