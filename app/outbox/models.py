@@ -19,7 +19,9 @@ class OutboxEvent(db.Model):
     """One domain event. ``seq`` is given once committed, in the order events are published."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_unpublished", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),)
+    __table_args__ = (
+        Index("ix_outbox_unpublished", "id", postgresql_where=text("seq IS NULL"), sqlite_where=text("seq IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     uid: Mapped[str] = mapped_column(String(40), unique=True)

@@ -57,7 +57,9 @@ def publish_pending(limit: int = 1000) -> list[OutboxEvent]:
         cursor = OutboxCursor(id=1, last_seq=0)
         db.session.add(cursor)
         db.session.flush()
-    rows = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.seq.is_(None)).order_by(OutboxEvent.id).limit(limit)))
+    rows = list(
+        db.session.scalars(select(OutboxEvent).where(OutboxEvent.seq.is_(None)).order_by(OutboxEvent.id).limit(limit))
+    )
     if not rows:
         return []
     now = utcnow()
