@@ -152,9 +152,7 @@ def import_csv(text: str, mode: str = "all", report=None) -> dict[str, Any]:
         else:
             result["unchanged"] += 1
     db.session.flush()
-    from app.labels import services as labels
-
-    labels.ensure_labels(products=created)
+    services.announce_created(created)
     result["created"] = len(created)
     result["written"] = True
     if report:

@@ -10,11 +10,13 @@ from sqlalchemy import func, select
 from stdnum import ean
 from stdnum.exceptions import ValidationError
 
+from app.catalog import signals
 from app.catalog.models import LOCATION_KINDS, Location, Product
 from app.core.pagination import paginate
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.money import check_currency
+from app.outbox import services as outbox
 
 CODE_RE = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 SKU_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -84,9 +86,7 @@ def create_location(
     )
     db.session.add(location)
     db.session.flush()
-    from app.labels import services as labels
-
-    labels.ensure_labels(locations=[location])
+    signals.locations_added.send([location])
     return location
 
 
@@ -166,9 +166,7 @@ def create_product(sku: str, name: str, price_amount: int, currency: str, **fiel
     product = Product(sku=sku, **values)
     db.session.add(product)
     db.session.flush()
-    from app.labels import services as labels
-
-    labels.ensure_labels(products=[product])
+    announce_created([product])
     return product
 
 
@@ -180,15 +178,34 @@ def update_product(product: Product, **changes: Any) -> Product:
     values = _validated(changes)
     if "barcode" in values:
         _check_barcode_free(values["barcode"], product.id)
-    printed = {f: getattr(product, f) for f in ("name", "price_amount", "currency", "barcode")}
+    changed = {field for field, value in values.items() if getattr(product, field) != value}
     for field, value in values.items():
         setattr(product, field, value)
     db.session.flush()
-    if any(getattr(product, f) != old for f, old in printed.items()):
-        from app.labels import services as labels
-
-        labels.mark_changed(product)
+    if changed:
+        signals.product_changed.send(product, fields=changed)
+        outbox.record(
+            "product.updated", f"product:{product.sku}", {**product_event(product), "changed": sorted(changed)}
+        )
     return product
+
+
+def product_event(product: Product) -> dict[str, Any]:
+    """A product as its events carry it."""
+    return {
+        "sku": product.sku,
+        "name": product.name,
+        "price": {"amount": product.price_amount, "currency": product.currency},
+        "barcode": product.barcode,
+        "category": product.category,
+        "active": product.active,
+    }
+
+
+def announce_created(products: list[Product]) -> None:
+    """New products: labels everywhere (in-process) and a ``product.created`` event each."""
+    signals.products_added.send(products)
+    outbox.record_many("product.created", [(f"product:{p.sku}", product_event(p)) for p in products])
 
 
 def get_product(sku: str) -> Product:

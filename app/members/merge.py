@@ -1,10 +1,15 @@
 """Making two members one, and finding members (staff).
 
-What moves is a list of movers, each counting and moving one kind of thing from the merged
-member to the kept one. A domain with member rows adds its own in one line, for example in
-``app/orders/__init__.py``::
+What the members domain keeps (identifiers, scans, points, code uses) moves here. What other
+domains keep per member (baskets, orders, payments, the wallet) moves in their own reactions
+to the ``member.merged`` event, recorded in the merge's transaction: each receiver moves its
+rows and adds its counts to ``moved``. For the preview, they answer ``previewing`` with counts::
 
-    merge.register_mover(merge.column_mover("orders", Order.member_id))
+    @outbox.signal("member.merged").connect
+    def _move_orders(event, kept, merged, moved, **_): ...
+
+    @merge.previewing.connect
+    def _count_orders(merged, **_): return {"orders": ...}
 
 The merged member stays as a row pointing at the kept one (``merged_into_id``), so old
 references resolve; it loses its sessions, codes and points.
@@ -16,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from blinker import Namespace
 from sqlalchemy import func, or_, select, update
 
 from app.db import utcnow
@@ -23,8 +29,12 @@ from app.errors import Conflict, DomainError
 from app.extensions import db
 from app.members import services
 from app.members.models import Member, MemberCodeUse, MemberIdentifier, MemberMerge, MemberSession, ResetCode
+from app.outbox import services as outbox
 from app.scans import services as scans
 from app.scans.models import Scan
+
+# sender: the member to be merged; each receiver answers {kind: count} of what it would move.
+previewing = Namespace().signal("members:merge-preview")
 
 
 @dataclass(frozen=True)
@@ -82,12 +92,6 @@ MOVERS: list[Mover] = [
 ]
 
 
-def register_mover(mover: Mover) -> None:
-    """Add what another domain keeps per member (carts, orders) to every merge and preview."""
-    if all(m.name != mover.name for m in MOVERS):
-        MOVERS.append(mover)
-
-
 def _refuse(kept: Member, merged: Member) -> None:
     if kept.id == merged.id:
         raise Conflict("merge_same_member", "A member cannot be merged into itself.")
@@ -102,6 +106,8 @@ def preview(kept: Member, merged: Member) -> dict[str, int]:
     """What a merge of ``merged`` into ``kept`` would move, by kind (409 when it cannot be done)."""
     _refuse(kept, merged)
     moves = {mover.name: mover.count(merged) for mover in MOVERS}
+    for _receiver, counts in previewing.send(merged):
+        moves.update(counts)
     moves["sessions"] = _live_sessions(merged)
     return moves
 
@@ -129,6 +135,9 @@ def merge(kept: Member, merged: Member, staff_user=None, *, actor: str = "") -> 
     ).all()
     _refuse(kept, merged)
     moved: dict[str, Any] = {mover.name: mover.move(kept, merged) for mover in MOVERS}
+    event = outbox.record(
+        "member.merged", f"member:{kept.id}", {}, kept=kept, merged=merged, moved=moved
+    )  # the other domains' rows move here
     moved["sessions_revoked"] = _live_sessions(merged)
     services.sign_out_everywhere(merged)  # also changes its code secret: its member codes stop working
     db.session.execute(
@@ -155,6 +164,7 @@ def merge(kept: Member, merged: Member, staff_user=None, *, actor: str = "") -> 
     )
     db.session.add(record)
     db.session.flush()
+    event.data = {"kept": kept.id, "merged": merged.id, "moved": {k: v for k, v in moved.items() if k != "actor"}}
     return record
 
 

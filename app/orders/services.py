@@ -26,6 +26,7 @@ from app.extensions import db
 from app.members import services as members
 from app.orders import passes
 from app.orders.models import PAID, TRANSITIONS, Order, OrderLine
+from app.outbox import services as outbox
 from app.payments import services as payments
 from app.payments.models import CHARGED
 from app.realtime import queue_event
@@ -197,7 +198,26 @@ def _new_order(cart, key, request_hash, method, channel, subtotal, discount, poi
         )
     db.session.add(order)
     db.session.flush()
+    _record(order, "order.created")
     return order
+
+
+def _record(order: Order, event_type: str, **extra) -> None:
+    """The order's event, with what an integration needs to act on it."""
+    data = {
+        "number": order.number,
+        "status": order.status,
+        "channel": order.channel,
+        "member": order.member_id,
+        "location": order.location_id,
+        "total": {"amount": order.total, "currency": order.currency},
+        "lines": [
+            {"sku": line.sku, "location": line.location_id, "quantity": line.quantity, "unit_price": line.unit_price}
+            for line in order.lines
+        ],
+        **extra,
+    }
+    outbox.record(event_type, f"order:{order.number}", data, order=order)
 
 
 def _await_counter(order: Order, cart: Cart) -> None:
@@ -238,6 +258,7 @@ def complete(order: Order) -> Order:
         carts.move(cart, "checked_out")
     passes.issue(order)
     db.session.flush()
+    _record(order, "order.paid", points_earned=order.points_earned)
     _announce(order)
     return order
 
@@ -274,6 +295,7 @@ def cancel(order: Order, *, reopen_cart: bool) -> Order:
             if hold is not None and hold.status == "active":
                 reservations.release(hold)
     db.session.flush()
+    _record(order, "order.cancelled")
     _announce(order)
     return order
 
@@ -343,6 +365,9 @@ def refund_order(order: Order, amount: int | None = None) -> Order:
     order.refunded_amount += amount
     move(order, "refunded" if order.refunded_amount == order.total else "partially_refunded")
     db.session.flush()
+    refund = {"order": order.number, "amount": {"amount": amount, "currency": order.currency}}
+    refund |= {"refunded": order.refunded_amount, "status": order.status}
+    outbox.record("refund.issued", f"order:{order.number}", refund, order=order)
     _announce(order)
     return order
 

@@ -45,7 +45,7 @@ class EventPage(ma.Schema):
 @api.route("/events")
 @api.arguments(EventArgs(), location="query")
 @api.response(200, EventPage)
-@require_api_role("admin")
+@require_api_role("admin", scope="events:read")
 def list_events(args):
     """Published domain events after a cursor, oldest first."""
     rows = services.events_after(args["after"], args["limit"], args["types"])

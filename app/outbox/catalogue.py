@@ -12,6 +12,10 @@ EVENT_TYPES: dict[str, str] = {
         "A level's on hand or reserved changed (a movement, a hold, a sale, a release). "
         "Data: sku, location, on_hand, reserved, available, version, reason."
     ),
+    "stock.drift_detected": (
+        "An outside count of a location disagreed with the ledger by more than STOCK_DRIFT_ALERT units. "
+        "Data: snapshot, location, taken_at, threshold, count, lines (the first 100 over it)."
+    ),
     "order.created": "An order was placed and awaits payment. Data: number, status, channel, total, lines.",
     "order.paid": "An order was paid; its units are sold. Data: number, member, channel, total, lines.",
     "order.cancelled": "An unpaid order was cancelled; its units went back. Data: number, total.",

@@ -54,13 +54,13 @@ class WalletEntry(db.Model):
     __tablename__ = "wallet_entries"
     __table_args__ = (
         Index("ix_wallet_entries_wallet", "wallet_id", "id"),
-        CheckConstraint("kind IN ('topup', 'payment', 'refund')", name="kind"),
+        CheckConstraint("kind IN ('topup', 'payment', 'refund', 'merge_in', 'merge_out')", name="kind"),
         CheckConstraint("amount != 0", name="amount_not_zero"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     wallet_id: Mapped[int] = mapped_column(ForeignKey("wallets.id"))
-    # Positive for a top-up or refund, negative for a payment.
+    # Positive for a top-up, a refund or a merged member's balance; negative for a payment or a merge away.
     amount: Mapped[int]
     kind: Mapped[str] = mapped_column(String(16))
     payment_id: Mapped[int | None] = mapped_column(ForeignKey("payments.id"), index=True)

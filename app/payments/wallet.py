@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from app.core.pagination import paginate_desc
 from app.db import utcnow
-from app.errors import DomainError, NotFound
+from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.payments.models import Wallet, WalletEntry
 
@@ -122,6 +122,23 @@ def credit(member_id: int, amount: int, currency: str, kind: str, payment_id: in
     entry = _change(wallet, amount, kind, payment_id)
     assert entry is not None  # adding never takes a balance below zero
     return entry
+
+
+def move_balance(from_member_id: int, to_member_id: int) -> int:
+    """Two members became one: the whole balance moves, as one entry out and one in; returns it."""
+    source = wallet_of(from_member_id, create=False)
+    if source is None or source.balance == 0:
+        return 0
+    target = require_wallet(to_member_id)
+    if target.currency != source.currency:
+        raise Conflict(
+            "wallet_currency_mismatch", f"The wallets hold {source.currency} and {target.currency}; settle one first."
+        )
+    amount = source.balance
+    if _change(source, -amount, "merge_out", None) is None:  # spent meanwhile: the lock below prevents it
+        raise Conflict("wallet_changed", "The wallet changed during the merge; try again.")
+    _change(target, amount, "merge_in", None)
+    return amount
 
 
 def entries_for_payment(payment_id: int, kind: str) -> list[WalletEntry]:

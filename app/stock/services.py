@@ -7,6 +7,7 @@ movement, in the same transaction. Events go out after the commit.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,6 +19,7 @@ from app.catalog.models import Location, Product
 from app.db import utcnow
 from app.errors import Conflict, DomainError
 from app.extensions import db
+from app.outbox import services as outbox
 from app.stock import live
 from app.stock.models import LocationRef, ProductRef, StockLevel, StockMovement
 
@@ -228,7 +230,28 @@ def _append(pending: list[_Pending]) -> list[StockMovement]:
             v["created_at"],
         )
         movements.append(StockMovement(id=movement_id, **v))
+    outbox.record_many(
+        "stock.changed", [_stock_event(p, movement_id) for movement_id, p in zip(ids, pending, strict=True)]
+    )
     return movements
+
+
+def _stock_event(p: _Pending, movement_id: int) -> tuple[str, dict]:
+    """``stock.changed`` for one movement: the level after it, and what moved it."""
+    v = p.values
+    level = live.level_json(p.product.sku, p.location.code, v["on_hand_after"], v["reserved_after"], v["version_after"])
+    data = {
+        **level,
+        "movement": movement_id,
+        "kind": v["kind"],
+        "delta": v["delta"],
+        "reserved_delta": v["reserved_delta"],
+    }
+    return f"stock:{p.product.sku}:{p.location.code}", {
+        **data,
+        "reference": v["reference"],
+        "at": v["created_at"].isoformat(),
+    }
 
 
 def apply_change(
@@ -374,23 +397,32 @@ def transfer(
     return out, came
 
 
-def movements(product: Product | None, location: Location | None):
-    """The history query (pages run oldest first, by id)."""
+def movements(product: Product | None, location: Location | None, within: Collection[int] | None = None):
+    """The history query (pages run oldest first, by id); ``within``: only these location ids."""
     query = select(StockMovement)
     if product is not None:
         query = query.where(StockMovement.product_id == product.id)
     if location is not None:
         query = query.where(StockMovement.location_id == location.id)
+    if within is not None:
+        query = query.where(StockMovement.location_id.in_(sorted(within)))
     return query
 
 
-def levels(product: Product | None, location: Location | None) -> list[StockLevel]:
-    """Level rows for a product and/or location (a zero level when both are given and nothing moved)."""
+def levels(
+    product: Product | None, location: Location | None, within: Collection[int] | None = None
+) -> list[StockLevel]:
+    """Level rows for a product and/or location (a zero level when both are given and nothing moved).
+
+    ``within``: only rows at these location ids.
+    """
     query = select(StockLevel).execution_options(populate_existing=True)
     if product is not None:
         query = query.where(StockLevel.product_id == product.id)
     if location is not None:
         query = query.where(StockLevel.location_id == location.id)
+    if within is not None:
+        query = query.where(StockLevel.location_id.in_(sorted(within)))
     found = list(db.session.scalars(query.order_by(StockLevel.location_id, StockLevel.product_id)))
     if not found and product is not None and location is not None:
         return [level_of(product, location)]
