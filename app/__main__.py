@@ -6,8 +6,8 @@ from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db, socketio
+from app.jobs.queue import start_in_process
 from app.kiosks.presence import start_watch
-from app.stock.sweeper import start_sweeper
 
 
 def _banner(app) -> None:
@@ -34,7 +34,9 @@ def main() -> None:
     """Serve the app (threaded, websockets via simple-websocket)."""
     app = create_app()
     _banner(app)
-    start_sweeper(app)
+    if app.config["JOBS_IN_PROCESS"]:
+        # One command serves everything: the job runner's consumer runs in this process too.
+        start_in_process(app)
     start_watch(app)
     socketio.run(
         app,

@@ -31,8 +31,8 @@ import os
 
 from app import create_app
 from app.config import Config
+from app.jobs.queue import start_in_process
 from app.kiosks.presence import start_watch
-from app.stock.sweeper import start_sweeper
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _database_wait() -> str:
 
 
 def build_app():
-    """The app with the async mode of this process, and its expired-holds sweeper started."""
+    """The app with the async mode of this process, and (unless JOBS_IN_PROCESS=0) a job consumer."""
     _check_patched()
     config = Config()
     config.SOCKETIO_ASYNC_MODE = ASYNC_MODE
@@ -71,18 +71,22 @@ def build_app():
     # gevent-websocket logs every request at INFO through its own logger (gunicorn's
     # --access-logfile does not see them); like gunicorn by default, keep no access log.
     logging.getLogger("geventwebsocket.handler").setLevel(logging.WARNING)
-    start_sweeper(application)
+    if application.config["JOBS_IN_PROCESS"]:
+        # A single-process install runs its jobs here (greenlets under gevent); with separate
+        # `make worker` processes, set JOBS_IN_PROCESS=0.
+        start_in_process(application)
     start_watch(application)
     log.info(
-        "Oneshelf worker pid %d: Socket.IO async mode %s, database %s (psycopg %s), message queue %s",
+        "Oneshelf worker pid %d: Socket.IO async mode %s, database %s (psycopg %s), message queue %s, jobs %s",
         os.getpid(),
         ASYNC_MODE,
         application.config["SQLALCHEMY_DATABASE_URI"].split("://", 1)[0],
         _database_wait(),
         "redis" if application.config.get("REDIS_URL") else "none (one process only)",
+        application.config["JOBS_BACKEND"] + (" (in this process)" if application.config["JOBS_IN_PROCESS"] else ""),
     )
     return application
 
 
-# Imported once per worker process (`make serve` does not --preload): one app, one sweeper each.
+# Imported once per worker process (`make serve` does not --preload): one app, one job consumer each.
 app = build_app()

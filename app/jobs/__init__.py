@@ -1,4 +1,4 @@
-"""Background jobs with progress: big label PDFs and big imports."""
+"""Jobs with progress (big label PDFs, big imports) and the job runner every domain queues work on."""
 
 from flask import Blueprint
 

@@ -14,7 +14,7 @@ api = Blueprint("jobs_api", __name__, url_prefix="/api/v1", description="Backgro
 
 @api.route("/jobs/<job_id>")
 @api.response(200, services.JobOut)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="jobs:read")
 def job_status(job_id: str):
     """Progress of a background job."""
     return services.job_json(services.get_job(job_id))
@@ -22,7 +22,7 @@ def job_status(job_id: str):
 
 @api.route("/jobs/<job_id>/file")
 @api.response(200, description="The file the job made (a PDF of labels).", content_type="application/pdf")
-@require_api_role("clerk")
+@require_api_role("clerk", scope="jobs:read")
 def job_file(job_id: str):
     """Download what a finished job made."""
     job = services.get_job(job_id)

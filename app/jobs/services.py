@@ -1,33 +1,29 @@
-"""Run work in the background and report its progress.
+"""Start work on the job runner and report its progress.
 
-Progress lives in memory while a job runs (cheap to update many times a second, and it
-never needs the database's write lock, which an import holds); the row records the start
-and the outcome.
+The job row is the record (queued, running, done or failed; the result and the file); the
+work runs as a Huey task on any worker (``app/jobs/runner.py``), and its live progress is in
+the queue's storage, where every process sees it (``app/jobs/progress.py``).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import secrets
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import marshmallow as ma
-from flask import Flask, current_app, url_for
+from flask import current_app, url_for
 
-from app.db import utcnow
+from app.db import begin_write
 from app.errors import NotFound
-from app.extensions import db, socketio
+from app.extensions import db
+from app.jobs import progress
 from app.jobs.models import Job
+from app.jobs.runner import resolve
+from app.jobs.tasks import run_job
 
-log = logging.getLogger(__name__)
 Report = Callable[[int, int], None]
-# job id -> (done, total) while the job runs in this process
-_progress: dict[str, tuple[int, int]] = {}
-_lock = threading.Lock()
 
 
 class JobOut(ma.Schema):
@@ -44,7 +40,7 @@ class JobOut(ma.Schema):
 
 
 def create_job(kind: str, total: int) -> Job:
-    """A queued job row; start it with run_in_background after the commit."""
+    """A queued job row (use start_job to run one)."""
     job = Job(id=secrets.token_hex(16), kind=kind, total=total)
     db.session.add(job)
     db.session.flush()
@@ -63,8 +59,10 @@ def job_path(job: Job) -> Path:
 
 
 def job_json(job: Job) -> dict[str, Any]:
-    """The job as the API shows it, with live progress when it runs here."""
-    done, total = _progress.get(job.id, (job.done, job.total))
+    """The job as the API shows it, with live progress while it runs (wherever it runs)."""
+    done, total = job.done, job.total
+    if job.status == "running" and (live := progress.read(job.id, job.attempts)) is not None:
+        done, total = live.done, live.total
     percent = 100 if job.status == "done" else int(100 * done / total) if total else 0
     return {
         "id": job.id,
@@ -80,71 +78,32 @@ def job_json(job: Job) -> dict[str, Any]:
     }
 
 
-def run_in_background(
-    job_id: str, work: Callable[[Report], dict[str, Any] | tuple[dict[str, Any], bytes, str]]
-) -> None:
-    """Run ``work(report)`` in a background task with its own app context and session.
+def start_job(kind: str, total: int, work: Callable[..., Any], **args: Any) -> Job:
+    """Commit a queued job and hand it to a worker: ``work(report, **args)`` runs there.
 
-    ``work`` returns a result dict, or (result, file bytes, file extension).
+    ``work`` is a module-level function (a worker imports it by name) returning a result dict,
+    or (result, file bytes, file extension); ``args`` must be JSON. The caller's transaction
+    is committed first: the job, and what the caller wrote, are there before a worker looks.
     """
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    socketio.start_background_task(_run, app, job_id, work)
-
-
-def _run(app: Flask, job_id: str, work) -> None:
-    with app.app_context():
-        job = db.session.get(Job, job_id)
-        job.status = "running"
-        db.session.commit()
-        _progress[job_id] = (0, job.total)
-
-        def report(done: int, total: int) -> None:
-            with _lock:
-                _progress[job_id] = (done, total)
-
-        try:
-            outcome = work(report)
-            db.session.commit()
-        except Exception as error:  # noqa: BLE001 - the job must end as failed, whatever happened
-            db.session.rollback()
-            log.exception("job %s failed", job_id)
-            _finish(job_id, "failed", message=getattr(error, "message", None) or "The job failed; nothing was written.")
-            return
-        file_name = None
-        if isinstance(outcome, tuple):
-            outcome, data, ext = outcome
-            file_name = f"{job_id}.{ext}"
-            folder = Path(app.config["JOBS_PATH"])
-            folder.mkdir(parents=True, exist_ok=True)
-            tmp = folder / (file_name + ".part")
-            tmp.write_bytes(data)
-            os.replace(tmp, folder / file_name)
-        _finish(job_id, "done", result=outcome, file_name=file_name)
-
-
-def _finish(job_id: str, status: str, **fields: Any) -> None:
-    job = db.session.get(Job, job_id)
-    done, total = _progress.pop(job_id, (job.done, job.total))
-    job.status = status
-    job.done, job.total = (total, total) if status == "done" else (done, total)
-    job.finished_at = utcnow()
-    for name, value in fields.items():
-        setattr(job, name, value)
+    begin_write(db.session)
+    job = create_job(kind, total)
+    job.params = {"work": f"{work.__module__}:{work.__qualname__}", "args": args}
     db.session.commit()
+    run_job(job.id, job.attempts)
+    return job
 
 
 def start_import(kind: str, total: int, import_csv: Callable[..., dict[str, Any]], text: str, mode: str) -> Job:
     """Run ``import_csv(text, mode, report)`` as a job; with mode "all" a bad row means nothing is written."""
-    job = create_job(kind, total)
-    job_id = job.id
-    db.session.commit()
+    importer = f"{import_csv.__module__}:{import_csv.__qualname__}"
+    return start_job(kind, total, import_work, importer=importer, text=text, mode=mode)
 
-    def work(report: Report) -> dict[str, Any]:
-        result = import_csv(text, mode, report)
-        if result["errors"] and mode == "all":
-            # Nothing written; the job still ends "done" and lists the errors.
-            db.session.rollback()
-        return result
 
-    run_in_background(job_id, work)
-    return job
+def import_work(report: Report, importer: str, text: str, mode: str) -> dict[str, Any]:
+    """An import job's work: one write transaction, rolled back when mode "all" found errors."""
+    begin_write(db.session)
+    result = resolve(importer)(text, mode, report)
+    if result["errors"] and mode == "all":
+        # Nothing written; the job still ends "done" and lists the errors.
+        db.session.rollback()
+    return result

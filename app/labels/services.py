@@ -13,9 +13,10 @@ from sqlalchemy.orm import joinedload
 from app.catalog import services as catalog
 from app.catalog.models import Location, Product
 from app.core.pagination import paginate
-from app.db import utcnow
+from app.db import begin_write, utcnow
 from app.errors import DomainError, NotFound
 from app.extensions import db
+from app.jobs import services as jobs
 from app.labels.models import Label
 from app.money import format_money
 
@@ -210,22 +211,25 @@ def render_now(labels: list[Label], fmt: str) -> bytes:
 
 
 def start_print_job(labels: list[Label], fmt: str):
-    """Make a big PDF in the background; the job shows progress and holds the file."""
-    from app.jobs import services as jobs
+    """Make a big PDF on the job runner; the job shows progress and holds the file."""
+    check_format(fmt)
+    return jobs.start_job("labels_pdf", len(labels), print_job_work, label_ids=[label.id for label in labels], fmt=fmt)
+
+
+def print_job_work(report, label_ids: list[int], fmt: str):
+    """A label PDF job's work (on a worker; safe to run again): read, render, then mark printed."""
     from app.labels.pdf import render_labels
 
-    check_format(fmt)
-    data = label_data(labels)
-    ids = [label.id for label in labels]
-    job = jobs.create_job("labels_pdf", len(data))
-    job_id = job.id
-    db.session.commit()
-
-    def work(report):
-        pdf = render_labels(data, fmt, report)
-        mark_printed(ids)
-        pages = (len(data) + 23) // 24 if fmt == "a4" else len(data)
-        return {"labels": len(data), "pages": pages, "format": fmt}, pdf, "pdf"
-
-    jobs.run_in_background(job_id, work)
-    return job
+    query = select(Label).options(joinedload(Label.product), joinedload(Label.location))
+    found = {
+        label.id: label
+        for start in range(0, len(label_ids), 500)
+        for label in db.session.scalars(query.where(Label.id.in_(label_ids[start : start + 500])))
+    }
+    data = label_data([found[label_id] for label_id in label_ids if label_id in found])
+    db.session.rollback()  # the render holds no transaction, and no lock
+    pdf = render_labels(data, fmt, report)
+    begin_write(db.session)
+    mark_printed(label_ids)
+    pages = (len(data) + 23) // 24 if fmt == "a4" else len(data)
+    return {"labels": len(data), "pages": pages, "format": fmt}, pdf, "pdf"

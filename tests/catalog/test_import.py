@@ -98,7 +98,7 @@ def test_export_round_trips(client, admin_headers, make_product, db):
     assert reimport.status_code == 200 and reimport.json["unchanged"] == 2
 
 
-def test_big_file_runs_as_a_job_with_progress(app, client, admin_headers, db):
+def test_big_file_runs_as_a_job_with_progress(app, jobs_worker, client, admin_headers, db):
     app.config["IMPORT_SYNC_LIMIT"] = 50
     text = HEADER + "".join(f"BULK-{n},Item {n},{n}.99,CNY,{ean13(1000 + n)},Bulk,,,\n" for n in range(400))
     response = _post(client, admin_headers, text)
@@ -116,7 +116,7 @@ def test_big_file_runs_as_a_job_with_progress(app, client, admin_headers, db):
     assert _count(db) == 400
 
 
-def test_big_bad_file_job_writes_nothing(app, client, admin_headers, db):
+def test_big_bad_file_job_writes_nothing(app, jobs_worker, client, admin_headers, db):
     app.config["IMPORT_SYNC_LIMIT"] = 10
     text = HEADER + "".join(f"BULK-{n},Item {n},1,CNY,,,,,\n" for n in range(30)) + "BAD,,1,CNY,,,,,\n"
     job = _post(client, admin_headers, text).json

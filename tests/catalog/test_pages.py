@@ -86,7 +86,7 @@ def test_clerk_sees_products_but_cannot_change_them(signed_in, make_product, db)
     assert product.name == "Wok"
 
 
-def test_import_page_reports_bad_lines_and_writes_nothing(signed_in, db):
+def test_import_page_reports_bad_lines_and_writes_nothing(signed_in, db, jobs_worker):
     client = signed_in("admin")
     page = client.get("/staff/products/import")
     csv_text = "sku,name,price\nA-1,Apple,1.00\nB-1,Bad,-3\n"

@@ -80,7 +80,9 @@ def test_print_errors(client, clerk_headers, make_location, make_product):
     assert no_location.status_code == 422 and "location" in no_location.json["error"]["message"]
 
 
-def test_big_print_runs_in_background_with_progress(app, client, clerk_headers, make_location, make_product):
+def test_big_print_runs_in_background_with_progress(
+    app, jobs_worker, client, clerk_headers, make_location, make_product
+):
     app.config["LABELS_SYNC_LIMIT"] = 5
     store = make_location()
     for _ in range(30):

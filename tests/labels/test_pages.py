@@ -16,7 +16,7 @@ def _wait(client, status_url):
     raise AssertionError("job did not finish")
 
 
-def test_print_page_makes_a_pdf_job(signed_in, make_location, make_product):
+def test_print_page_makes_a_pdf_job(jobs_worker, signed_in, make_location, make_product):
     store = make_location()
     product = make_product()
     client = signed_in("clerk")
@@ -33,16 +33,19 @@ def test_print_page_makes_a_pdf_job(signed_in, make_location, make_product):
     assert client.get(job["file_url"]).data.startswith(b"%PDF")
 
 
-def test_reprint_list_after_price_change(signed_in, make_location, make_product, client, db):
+def test_reprint_list_after_price_change(jobs_worker, signed_in, make_location, make_product, client, db):
     from app.catalog import services as catalog
+    from app.db import begin_write
     from app.labels import services as labels
 
     store = make_location()
     product = make_product(name="Teapot")
+    begin_write(db.session)  # the worker publishes events meanwhile: write first, as requests do
     labels.render_now(labels.labels_to_print(store.code, None), "a4")
     db.session.commit()
     staff = signed_in("clerk")
     assert "Every printed label is up to date" in staff.get("/staff/labels/reprint").text
+    begin_write(db.session)
     catalog.update_product(product, price_amount=99)
     db.session.commit()
     page = staff.get(f"/staff/labels/reprint?location={store.code}")

@@ -152,7 +152,7 @@ def test_import_api_admin_only_and_422_with_lines(client, db, admin_headers, cle
     assert _members(db) == 1
 
 
-def test_big_import_runs_as_a_job(app, client, db, admin_headers):
+def test_big_import_runs_as_a_job(app, jobs_worker, client, db, admin_headers):
     app.config["IMPORT_SYNC_LIMIT"] = 2
     body = HEADER + "".join(f"LC-{n},,Member {n},{n}\n" for n in range(5))
     response = client.post("/api/v1/members/import", data=body, headers={**admin_headers, "Content-Type": "text/csv"})

@@ -96,7 +96,7 @@ def test_outbox_page_shows_codes(db, signed_in, make_member):
     assert member.id
 
 
-def test_a_big_loyalty_file_imports_in_the_background(app, db, signed_in):
+def test_a_big_loyalty_file_imports_in_the_background(app, db, signed_in, jobs_worker):
     app.config["IMPORT_SYNC_LIMIT"] = 2
     client = signed_in("admin")
     started = _upload(client, "card_number,name,points\n" + "".join(f"LC-{n},Member {n},{n}\n" for n in range(5)))

@@ -171,7 +171,8 @@ def test_versions_only_grow(shelf, db):
 
 def test_sweeper_releases_expired_holds_and_old_keys(app, shelf, db):
     from app.idempotency.models import IdempotencyRecord
-    from app.stock.sweeper import sweep_once
+    from app.idempotency.tasks import purge_idempotency_keys
+    from app.stock.tasks import release_expired_holds
 
     product, store, _ = shelf
     services.record_movement(product, store, "receive", 2)
@@ -189,7 +190,8 @@ def test_sweeper_releases_expired_holds_and_old_keys(app, shelf, db):
     )
     db.session.add(IdempotencyRecord(scope="key:1", key="new", request_hash="x", status_code=201, body={}))
     db.session.commit()
-    assert sweep_once(app) == 1
+    assert release_expired_holds.call_local() == 1
+    assert purge_idempotency_keys.call_local() == 1
     db.session.expire_all()
     assert services.level_of(product, store).available == 2
     assert [r.key for r in db.session.scalars(select(IdempotencyRecord))] == ["new"]
