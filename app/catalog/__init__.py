@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("catalog", __name__)
 
-from app.catalog import routes  # noqa: E402,F401
+from app.catalog import routes, staff_hooks  # noqa: E402,F401

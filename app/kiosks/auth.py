@@ -6,9 +6,19 @@ from flask import session
 
 from app.kiosks import services
 from app.kiosks.models import Device
-from app.staff.auth import Unauthorized
+from app.staff.auth import Actor, Unauthorized
+from app.staff.registry import register_bearer
 
 SCREEN_KEY = "kiosk_device"
+
+
+def device_actor(token: str) -> Actor | None:
+    """The kiosk a bearer device token ("osd_...") belongs to, as an API caller; None if unknown or revoked."""
+    device = services.verify_device_token(token)
+    return Actor("device", device.id, "kiosk", device.name) if device is not None else None
+
+
+register_bearer(services.TOKEN_PREFIX, device_actor, "device token")
 
 
 def remember_screen(device: Device) -> None:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("labels", __name__)
 
-from app.labels import routes  # noqa: E402,F401
+from app.labels import reactions, routes, staff_hooks  # noqa: E402,F401

@@ -8,20 +8,29 @@ from functools import lru_cache
 from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
+from app.catalog import services as catalog
 from app.extensions import db
 from app.jobs import services as jobs
 from app.labels import qr, schemas, services
-from app.staff.auth import require_api_role
+from app.staff.auth import require_api_role, require_at
 
 api = Blueprint("labels_api", __name__, url_prefix="/api/v1", description="QR shelf labels")
+
+
+def _here(code: str) -> None:
+    """403 when the caller may not act at the location with this code."""
+    location = catalog.get_location(code)
+    require_at(location.id, location.code)
 
 
 @api.route("/labels")
 @api.arguments(schemas.LabelArgs(), location="query")
 @api.response(200, schemas.LabelPage)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="labels:read")
 def list_labels(args):
     """Current labels, filtered by location code and/or SKU."""
+    if args["location"]:
+        _here(args["location"])
     items, cursor = services.list_labels(args["location"], args["sku"], args["cursor"], args["limit"])
     return {"items": items, "next_cursor": cursor}
 
@@ -30,9 +39,10 @@ def list_labels(args):
 @api.arguments(schemas.PrintIn())
 @api.response(200, description="A PDF of labels.", content_type="application/pdf")
 @api.alt_response(202, schema=jobs.JobOut, description="A big job: made in the background; poll status_url.")
-@require_api_role("clerk")
+@require_api_role("clerk", scope="labels:write")
 def print_labels(body):
     """Print labels for a location as a PDF (A4 sheets of 24, or 50x30 mm thermal labels)."""
+    _here(body["location"])
     labels = services.labels_to_print(body["location"], body["skus"])
     if body["background"] or len(labels) > current_app.config["LABELS_SYNC_LIMIT"]:
         job = services.start_print_job(labels, body["format"])
@@ -48,7 +58,7 @@ def print_labels(body):
 
 @api.route("/labels/<code>", methods=["GET"])
 @api.response(200, schemas.LabelOut)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="labels:read")
 def get_label(code: str):
     """One label by code."""
     return services.resolve(code)
@@ -56,10 +66,12 @@ def get_label(code: str):
 
 @api.route("/labels/<code>/replace", methods=["POST"])
 @api.response(201, schemas.LabelOut)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="labels:write")
 def replace_label(code: str):
     """Retire a label and issue a new code; scans of the old code go to the new one."""
-    new = services.replace_label(services.resolve(code))
+    label = services.resolve(code)
+    require_at(label.location_id, label.location.code)
+    new = services.replace_label(label)
     db.session.commit()
     return new
 

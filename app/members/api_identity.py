@@ -204,7 +204,7 @@ def confirm_reset(body):
 
 
 @api.route("/members", methods=["GET"])
-@require_api_role("clerk")
+@require_api_role("clerk", scope="members:read")
 @api.arguments(SearchArgs(), location="query")
 @api.response(200, MemberList)
 def search(args):
@@ -214,7 +214,7 @@ def search(args):
 
 
 @api.route("/members/<int:member_id>", methods=["GET"])
-@require_api_role("clerk")
+@require_api_role("clerk", scope="members:read")
 @api.response(200, MemberDetail)
 def member_detail(member_id: int):
     """One member for staff: identifiers, recent scans, merges."""
@@ -229,7 +229,7 @@ def member_detail(member_id: int):
 
 
 @api.route("/members/import", methods=["POST"])
-@require_api_role("admin")
+@require_api_role("admin", scope="members:write")
 @api.arguments(LoyaltyImportArgs(), location="query")
 @api.response(200, loyalty.LoyaltyImportResult)
 @api.alt_response(202, schema=jobs.JobOut, description="A large file: imported in the background.")
@@ -259,7 +259,7 @@ def import_members(args):
 
 
 @api.route("/members/<int:member_id>/merge-preview", methods=["GET"])
-@require_api_role("admin")
+@require_api_role("admin", scope="members:read")
 @api.arguments(MergeFrom(), location="query")
 @api.response(200, PreviewOut)
 def merge_preview(args, member_id: int):
@@ -269,7 +269,7 @@ def merge_preview(args, member_id: int):
 
 
 @api.route("/members/<int:member_id>/merge", methods=["POST"])
-@require_api_role("admin")
+@require_api_role("admin", scope="members:write")
 @api.arguments(MergeFrom())
 @api.response(200, MergeOut)
 def merge_members(body, member_id: int):

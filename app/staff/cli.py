@@ -7,7 +7,8 @@ from flask.cli import AppGroup
 
 from app.errors import DomainError
 from app.extensions import db
-from app.staff import services
+from app.staff import registry, services
+from app.staff.scopes import SCOPES
 
 staff_cli = AppGroup("staff", help="Manage staff users.")
 keys_cli = AppGroup("keys", help="Manage API keys.")
@@ -21,11 +22,9 @@ keys_cli = AppGroup("keys", help="Manage API keys.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
 def create_staff(email: str, name: str, role: str, location: str | None, password: str) -> None:
     """Create a staff user."""
-    from app.catalog import services as catalog
-
     try:
-        store = catalog.get_location(location) if location else None
-        user = services.create_staff(email, name, password, role, store.id if store else None)
+        store_id = registry.location_id(location) if location else None
+        user = services.create_staff(email, name, password, role, store_id)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     db.session.commit()
@@ -35,9 +34,25 @@ def create_staff(email: str, name: str, role: str, location: str | None, passwor
 @keys_cli.command("create")
 @click.option("--role", type=click.Choice(["admin", "clerk"]), required=True)
 @click.option("--name", default="API key")
-def create_key(role: str, name: str) -> None:
+@click.option(
+    "--scope",
+    "scopes",
+    multiple=True,
+    type=click.Choice(list(SCOPES)),
+    help="Limit the key to these operations (repeat the option). None: whatever the role allows.",
+)
+@click.option(
+    "--location",
+    "locations",
+    multiple=True,
+    help="Limit the key to these locations, by code (repeat the option). None: every location.",
+)
+def create_key(role: str, name: str, scopes: tuple[str, ...], locations: tuple[str, ...]) -> None:
     """Create an API key; the key is printed alone on the last line."""
-    key, plain = services.create_api_key(name, role)
+    try:
+        key, plain = services.create_api_key(name, role, scopes, [registry.location_id(code) for code in locations])
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"Created {key.role} key {key.prefix} ({key.name}). It is shown only once:")
     click.echo(plain)
@@ -45,10 +60,13 @@ def create_key(role: str, name: str) -> None:
 
 @keys_cli.command("list")
 def list_keys() -> None:
-    """List API keys."""
+    """List API keys: prefix, role, state, scopes, locations and name."""
+    codes = {id_: code for id_, code, _ in registry.location_choices()}
     for key in services.list_api_keys():
         state = "revoked" if key.revoked_at else "active"
-        click.echo(f"{key.prefix}\t{key.role}\t{state}\t{key.name}")
+        scopes = ",".join(key.scopes) if key.scopes else "*"
+        places = ",".join(codes.get(id_, f"#{id_}") for id_ in key.location_ids) if key.location_ids else "*"
+        click.echo(f"{key.prefix}\t{key.role}\t{state}\t{scopes}\t{places}\t{key.name}")
 
 
 @keys_cli.command("revoke")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
@@ -49,5 +49,10 @@ class ApiKey(db.Model):
     key_hash: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(16))
+    # None: whatever the role allows (keys made before scopes). Else only these (app.staff.scopes).
+    scopes: Mapped[list[str] | None] = mapped_column(JSON)
+    # None: every location. Else the ids of the only locations it may act at. Kept as ids, not
+    # rows with a cascade: a deleted location must not turn a limited key into an unlimited one.
+    location_ids: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -7,14 +7,15 @@ from urllib.parse import urlsplit
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField
+from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
 from app.extensions import db, limiter, signin_limit
-from app.staff import bp, services
+from app.staff import bp, registry, services
 from app.staff.auth import staff_page
 from app.staff.models import ROLES
+from app.staff.scopes import SCOPES
 
 
 class SignInForm(FlaskForm):
@@ -23,9 +24,22 @@ class SignInForm(FlaskForm):
     password = PasswordField("Password", validators=[DataRequired()])
 
 
+class CheckboxesField(SelectMultipleField):
+    """Several choices as a list of checkboxes."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
 class ApiKeyForm(FlaskForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     role = SelectField("Role", choices=[(r, r) for r in ROLES])
+    scopes = CheckboxesField(
+        "Scopes",
+        choices=[(scope, f"{scope}: {text}") for scope, text in SCOPES.items()],
+        description="None ticked: whatever the role allows.",
+    )
+    locations = CheckboxesField("Locations", coerce=int, description="None ticked: every location.")
 
 
 def _safe_next(target: str | None) -> str:
@@ -66,14 +80,7 @@ def logout():
 @staff_page()
 def dashboard():
     """The staff home page."""
-    from app.catalog import services as catalog
-    from app.labels import services as labels
-
-    return render_template(
-        "staff/dashboard.html",
-        counts=catalog.counts(),
-        reprint_count=labels.reprint_count(),
-    )
+    return render_template("staff/dashboard.html", tiles=registry.home_tiles())
 
 
 @bp.route("/staff/keys", methods=["GET", "POST"])
@@ -81,14 +88,21 @@ def dashboard():
 def api_keys():
     """List, create and revoke API keys."""
     form = ApiKeyForm()
+    places = registry.location_choices()
+    form.locations.choices = [(id_, f"{name} ({code})") for id_, code, name in places]
     new_key = None
     if form.validate_on_submit():
         try:
-            _, new_key = services.create_api_key(form.name.data, form.role.data)
+            _, new_key = services.create_api_key(
+                form.name.data, form.role.data, form.scopes.data or (), form.locations.data or ()
+            )
             db.session.commit()
         except DomainError as error:
             flash(error.message, "error")
-    return render_template("staff/keys.html", form=form, keys=services.list_api_keys(), new_key=new_key)
+    codes = {id_: code for id_, code, _ in places}
+    return render_template(
+        "staff/keys.html", form=form, keys=services.list_api_keys(), new_key=new_key, location_codes=codes
+    )
 
 
 @bp.post("/staff/keys/<prefix>/revoke")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
@@ -15,6 +16,7 @@ from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.staff.models import ROLES, ApiKey, StaffUser
+from app.staff.scopes import SCOPES
 
 # Argon2id: memory-hard, the OWASP-recommended choice for passwords.
 _hasher = PasswordHasher()
@@ -89,27 +91,49 @@ def _hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def create_api_key(name: str, role: str) -> tuple[ApiKey, str]:
-    """Make a key; the plain key is returned once and only its hash is stored."""
+def _check_scopes(scopes: Iterable[str]) -> list[str] | None:
+    chosen = sorted(set(scopes))
+    unknown = [scope for scope in chosen if scope not in SCOPES]
+    if unknown:
+        raise DomainError("invalid_scope", f"Unknown scope {', '.join(unknown)}; known: {', '.join(SCOPES)}.")
+    return chosen or None
+
+
+def create_api_key(
+    name: str, role: str, scopes: Iterable[str] = (), location_ids: Iterable[int] = ()
+) -> tuple[ApiKey, str]:
+    """Make a key; the plain key is returned once and only its hash is stored.
+
+    ``scopes`` and ``location_ids`` limit the key (app.staff.scopes); none given: no limit.
+    """
     _check_role(role)
     prefix = secrets.token_hex(4)
     plain = f"{KEY_PREFIX}{prefix}_{secrets.token_urlsafe(32)}"
-    key = ApiKey(prefix=prefix, key_hash=_hash_key(plain), name=name or "API key", role=role)
+    key = ApiKey(
+        prefix=prefix,
+        key_hash=_hash_key(plain),
+        name=name or "API key",
+        role=role,
+        scopes=_check_scopes(scopes),
+        location_ids=sorted(set(location_ids)) or None,
+    )
     db.session.add(key)
     db.session.flush()
     return key, plain
 
 
 class LiveKey(NamedTuple):
-    """Who an API key speaks for."""
+    """Who an API key speaks for, and what it is limited to (None: no limit)."""
 
     id: int
     name: str
     role: str
+    scopes: frozenset[str] | None
+    location_ids: frozenset[int] | None
 
 
 # Asked on every API call: built once, read without the ORM (a revoked key stops at once).
-_LIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.key_hash).where(
+_LIVE_KEY = select(ApiKey.id, ApiKey.name, ApiKey.role, ApiKey.scopes, ApiKey.location_ids, ApiKey.key_hash).where(
     ApiKey.prefix == bindparam("prefix"), ApiKey.revoked_at.is_(None)
 )
 
@@ -122,7 +146,9 @@ def verify_api_key(plain: str) -> LiveKey | None:
     row = db.session.connection().execute(_LIVE_KEY, {"prefix": prefix}).first()
     if row is None or not hmac.compare_digest(row.key_hash, _hash_key(plain)):
         return None
-    return LiveKey(row.id, row.name, row.role)
+    scopes = frozenset(row.scopes) if row.scopes is not None else None
+    places = frozenset(row.location_ids) if row.location_ids is not None else None
+    return LiveKey(row.id, row.name, row.role, scopes, places)
 
 
 def revoke_api_key(prefix: str) -> ApiKey:

@@ -14,7 +14,7 @@ from app.catalog.models import Location, Product
 from app.core.pagination import paginate
 from app.extensions import db
 from app.idempotency.services import idempotent
-from app.staff.auth import current_actor, require_api_role
+from app.staff.auth import allowed_locations, current_actor, require_api_role, require_at
 from app.stock import live, reservations, schemas, services
 from app.stock.models import LocationRef, ProductRef, StockMovement
 
@@ -51,6 +51,22 @@ def movement_out(movement: StockMovement, product: Product | ProductRef, locatio
     }
 
 
+def _visible_location(code: str | None) -> Location | None:
+    """The location a read asks for, if any: 403 when the caller may not see it."""
+    if not code:
+        return None
+    location = catalog.get_location(code)
+    require_at(location.id, location.code)
+    return location
+
+
+def _reservation_here(reservation_id: int):
+    """A reservation at a location the caller may act at."""
+    reservation = reservations.get(reservation_id)
+    require_at(reservation.location_id, db.session.get(Location, reservation.location_id).code)
+    return reservation
+
+
 def _created(answer: dict) -> Response:
     """201 with ``answer``, already in the documented shape (movement_out's; no schema dump)."""
     response = jsonify(answer)
@@ -61,6 +77,9 @@ def _created(answer: dict) -> Response:
 def _record(items: list[dict]) -> list[dict]:
     """Record movements as the API asked for them; the answers in the same order."""
     found = services.refs_many([(item["sku"], item["location"]) for item in items])
+    # Every row is checked before anything is written: one refused location refuses the batch.
+    for _, location in found.values():
+        require_at(location.id, location.code)
     actor = _actor()
     moves = [
         services.Move(
@@ -83,7 +102,7 @@ def _record(items: list[dict]) -> list[dict]:
 @api.route("/stock/movements")
 class Movements(MethodView):
     @idempotent
-    @require_api_role("clerk")
+    @require_api_role("clerk", scope="stock:write")
     @api.arguments(schemas.MovementIn())
     @api.response(201, schemas.MovementOut)
     def post(self, body):
@@ -95,12 +114,13 @@ class Movements(MethodView):
 
     @api.arguments(schemas.HistoryArgs(), location="query")
     @api.response(200, schemas.MovementPage)
-    @require_api_role("clerk")
+    @require_api_role("clerk", scope="stock:read")
     def get(self, args):
         """Movement history, oldest first, by SKU and/or location."""
         product = catalog.get_product(args["sku"]) if args["sku"] else None
-        location = catalog.get_location(args["location"]) if args["location"] else None
-        rows, cursor = paginate(services.movements(product, location), StockMovement.id, args["cursor"], args["limit"])
+        location = _visible_location(args["location"])
+        history = services.movements(product, location, allowed_locations())
+        rows, cursor = paginate(history, StockMovement.id, args["cursor"], args["limit"])
         products = {
             p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_({r.product_id for r in rows})))
         }
@@ -114,7 +134,7 @@ class Movements(MethodView):
 
 @api.route("/stock/movements/batch", methods=["POST"])
 @idempotent
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:write")
 @api.arguments(schemas.MovementBatchIn())
 @api.response(201, schemas.MovementsOut)
 def create_movement_batch(body):
@@ -125,12 +145,12 @@ def create_movement_batch(body):
 @api.route("/stock")
 @api.arguments(schemas.LevelArgs(), location="query")
 @api.response(200, schemas.LevelList)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:read")
 def stock_levels(args):
     """Levels (on hand, reserved, available, version) by SKU and/or location."""
     product = catalog.get_product(args["sku"]) if args["sku"] else None
-    location = catalog.get_location(args["location"]) if args["location"] else None
-    rows = services.levels(product, location)
+    location = _visible_location(args["location"])
+    rows = services.levels(product, location, allowed_locations())
     products = {
         p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_({r.product_id for r in rows})))
     }
@@ -148,13 +168,15 @@ def stock_levels(args):
 
 @api.route("/stock/transfers", methods=["POST"])
 @idempotent
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:write")
 @api.arguments(schemas.TransferIn())
 @api.response(201, schemas.MovementsOut)
 def create_transfer(body):
     """Move units between two locations in one step (out and in together)."""
     product = catalog.get_product(body["sku"])
     source, target = catalog.get_location(body["source"]), catalog.get_location(body["target"])
+    for place in (source, target):
+        require_at(place.id, place.code)
     out, came = services.transfer(
         product, source, target, body["quantity"], reference=body["reference"], actor=_actor()
     )
@@ -178,12 +200,13 @@ def reservation_out(reservation) -> dict:
 
 @api.route("/stock/reservations", methods=["POST"])
 @idempotent
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:write")
 @api.arguments(schemas.ReservationIn())
 @api.response(201, schemas.ReservationOut)
 def create_reservation(body):
     """Hold units for a cart or an order (default 15 minutes); 409 when not enough are available."""
     product, location = catalog.get_product(body["sku"]), catalog.get_location(body["location"])
+    require_at(location.id, location.code)
     reservation = reservations.hold(
         product,
         location,
@@ -196,26 +219,26 @@ def create_reservation(body):
 
 
 @api.route("/stock/reservations/<int:reservation_id>", methods=["GET"])
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:read")
 @api.response(200, schemas.ReservationOut)
 def get_reservation(reservation_id: int):
     """One reservation."""
-    return reservation_out(reservations.get(reservation_id))
+    return reservation_out(_reservation_here(reservation_id))
 
 
 @api.route("/stock/reservations/<int:reservation_id>", methods=["DELETE"])
 @idempotent
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:write")
 @api.response(200, schemas.ReservationOut)
 def release_reservation(reservation_id: int):
     """Release a hold: its units are available again."""
-    return reservation_out(reservations.release(reservations.get(reservation_id), actor=_actor()))
+    return reservation_out(reservations.release(_reservation_here(reservation_id), actor=_actor()))
 
 
 @api.route("/stock/reservations/<int:reservation_id>/sell", methods=["POST"])
 @idempotent
-@require_api_role("clerk")
+@require_api_role("clerk", scope="stock:write")
 @api.response(200, schemas.ReservationOut)
 def sell_reservation(reservation_id: int):
     """Turn a hold into a sale."""
-    return reservation_out(reservations.sell(reservations.get(reservation_id), actor=_actor()))
+    return reservation_out(reservations.sell(_reservation_here(reservation_id), actor=_actor()))
