@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("stock", __name__)
 
-from app.stock import events, routes  # noqa: E402,F401
+from app.stock import events, reconcile_routes, routes  # noqa: E402,F401
