@@ -8,11 +8,11 @@ from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.catalog import bp, importer, services
+from app.catalog import bp, importer, services, signals
 from app.catalog.models import LOCATION_KINDS
+from app.core import hooks
 from app.errors import DomainError
 from app.extensions import db
-from app.labels import services as labels
 from app.money import parse_amount, to_decimal_text
 from app.staff.auth import staff_page
 
@@ -151,7 +151,7 @@ def product(sku: str):
         except DomainError as error:
             db.session.rollback()
             form.form_errors.append(error.message)
-    items, _ = labels.list_labels(None, product.sku, None, 200)
+    items = hooks.answer(signals.labels_of, product, default=[])
     status = 422 if form.errors or form.form_errors else 200
     return render_template("catalog/product_form.html", form=form, product=product, labels=items), status
 

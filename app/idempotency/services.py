@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from functools import wraps
 
 from flask import Response, jsonify, request
@@ -56,16 +57,47 @@ def _scope(actor) -> str:
     """
     if actor is not None:
         return f"{actor.kind}:{actor.id}"
-    from app.members.auth import current_member  # members build on idempotency, not the reverse
-
-    member = current_member()
-    if member is not None:
-        return f"member:{member.id}"
+    for find in _CALLERS:
+        scope = find()
+        if scope is not None:
+            return scope
     return f"path:{request.path}"[:80]
 
 
-def idempotent(view):
-    """Decorate a writing API view: commit once, and honour Idempotency-Key."""
+# Domains built on this one that know other callers (members) add how to name them.
+_CALLERS: list[Callable[[], str | None]] = []
+
+
+def register_caller(find: Callable[[], str | None]) -> None:
+    """Add a way to name the caller of this request (``"member:7"``), or None when it is not theirs."""
+    if find not in _CALLERS:
+        _CALLERS.append(find)
+
+
+def require_key(what: str = "This request") -> str:
+    """The request's Idempotency-Key, or 400 ``idempotency_key_required``."""
+    key = request.headers.get(HEADER, "")
+    if not 1 <= len(key) <= 255:
+        raise DomainError(
+            "idempotency_key_required", f"{what} needs an {HEADER} header (1 to 255 characters).", status=400
+        )
+    return key
+
+
+def request_hash() -> str:
+    """What a key was first used for: the method, the path and the (normalised) body."""
+    return _request_hash()
+
+
+def idempotent(view=None, *, required: bool = False, check: Callable[[], None] | None = None):
+    """Decorate a writing API view: one transaction, committed once, and one effect per Idempotency-Key.
+
+    ``required``: refuse a request without a key (400). ``check``: runs first, before a stored
+    answer is replayed (who may call: sign-in, CSRF). The key's owner is the caller: an API
+    key, a kiosk, a staff user, a member (see ``register_caller``), else the path.
+    """
+    if view is None:
+        return lambda v: idempotent(v, required=required, check=check)
 
     @wraps(view)
     def wrapper(*args, **kwargs):
@@ -73,32 +105,28 @@ def idempotent(view):
 
         # Before any read: on SQLite the whole request then holds the write lock in turn.
         begin_write(db.session)
+        if check is not None:
+            check()
         key = request.headers.get(HEADER)
-        if key is None:
-            response = view(*args, **kwargs)
-            db.session.commit()
-            return response
-        if not 1 <= len(key) <= 255:
-            raise DomainError("invalid_idempotency_key", f"{HEADER} must be 1 to 255 characters.", status=400)
-        scope = _scope(current_actor())
-        request_hash = _request_hash()
+        if key is None and not required:
+            return _run(view, args, kwargs)
+        key = require_key()
+        scope, first_hash = _scope(current_actor()), _request_hash()
         record = _find(scope, key)
         if record is not None:
-            return _replay(record, request_hash)
-        response = view(*args, **kwargs)
-        if not isinstance(response, Response) or not 200 <= response.status_code < 300:
-            db.session.commit()
-            return response
-        db.session.add(
-            IdempotencyRecord(
-                scope=scope,
-                key=key,
-                request_hash=request_hash,
-                status_code=response.status_code,
-                body=response.get_json(),
-            )
-        )
+            return _replay(record, first_hash)
         try:
+            response = view(*args, **kwargs)
+            if isinstance(response, Response) and 200 <= response.status_code < 300:
+                db.session.add(
+                    IdempotencyRecord(
+                        scope=scope,
+                        key=key,
+                        request_hash=first_hash,
+                        status_code=response.status_code,
+                        body=response.get_json(),
+                    )
+                )
             db.session.commit()
         except IntegrityError:
             # Another request with this key committed first: undo ours, answer with theirs.
@@ -106,10 +134,16 @@ def idempotent(view):
             record = _find(scope, key)
             if record is None:
                 raise
-            return _replay(record, request_hash)
+            return _replay(record, first_hash)
         return response
 
     return wrapper
+
+
+def _run(view, args, kwargs):
+    response = view(*args, **kwargs)
+    db.session.commit()
+    return response
 
 
 def purge_expired(keep_hours: int = 24) -> int:

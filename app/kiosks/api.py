@@ -5,29 +5,15 @@ Every endpoint here acts as the calling device (``Authorization: Bearer osd_...`
 
 from __future__ import annotations
 
-from functools import wraps
-
 from flask_smorest import Blueprint
 
-from app.db import begin_write
 from app.errors import Forbidden, NotFound
-from app.extensions import db
 from app.kiosks import schemas, services
 from app.kiosks.models import Device
 from app.staff.auth import Unauthorized, current_actor, require_api_role
+from app.transaction import writes
 
 api = Blueprint("kiosks_api", __name__, url_prefix="/api/v1", description="Kiosk devices")
-
-
-def writes(view):
-    """Decorate a writing view: take SQLite's write lock before the caller's token is even read."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        begin_write(db.session)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def calling_device() -> Device:
@@ -48,7 +34,6 @@ def calling_device() -> Device:
 def start_session():
     """Start a new, anonymous kiosk session (the previous shopper's ends)."""
     kiosk_session = services.start_session(calling_device())
-    db.session.commit()
     return schemas.session_json(kiosk_session)
 
 
@@ -72,7 +57,6 @@ def end_session():
     kiosk_session = services.current_session(calling_device())
     if kiosk_session is not None:
         services.end_session(kiosk_session)
-    db.session.commit()
 
 
 @api.route("/kiosk/pairing", methods=["POST"])
@@ -82,7 +66,6 @@ def end_session():
 def new_pairing_code():
     """A new single-use pairing code for the open session (started if there is none), valid 90 s."""
     token, plain = services.issue_pairing_token(services.ensure_session(calling_device()))
-    db.session.commit()
     return schemas.pairing_json(token, plain)
 
 
@@ -94,5 +77,4 @@ def new_pairing_code():
 def identify(body):
     """The kiosk scanned a member code: the open session becomes the member's and the screen greets them."""
     kiosk_session, member = services.identify_by_member_code(calling_device(), body["code"])
-    db.session.commit()
     return {"session": schemas.session_json(kiosk_session), "member": schemas.member_json(member)}

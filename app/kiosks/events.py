@@ -16,28 +16,24 @@ from app.extensions import db, socketio
 from app.kiosks import auth, presence, scanning, schemas, services
 from app.members import auth as member_auth
 from app.members import services as members
+from app.transaction import socket_writes
 
 
 @socketio.on("kiosk:subscribe", namespace="/live")
+@socket_writes
 def kiosk_subscribe(data=None):
     """A kiosk screen joins the room of its open session: {"token"?}; the screen's cookie is enough."""
-    try:
-        begin_write(db.session)
-        token = data.get("token") if isinstance(data, dict) else None
-        device = services.verify_device_token(token) if isinstance(token, str) else auth.screen_device()
-        if device is None:
-            raise DomainError("unauthorized", "Only a registered kiosk can follow a kiosk session.", status=401)
-        kiosk_session = services.ensure_session(device)
-        db.session.commit()
-        presence.remember(request.sid, device.id)
-        for room in rooms(namespace="/live"):
-            if room.startswith("kiosk:"):
-                leave_room(room, namespace="/live")
-        join_room(services.kiosk_room(kiosk_session.id), namespace="/live")
-        return {"ok": True, "session": schemas.KioskSessionOut().dump(schemas.session_json(kiosk_session))}
-    except DomainError as error:
-        db.session.rollback()
-        return error_ack(error)
+    token = data.get("token") if isinstance(data, dict) else None
+    device = services.verify_device_token(token) if isinstance(token, str) else auth.screen_device()
+    if device is None:
+        raise DomainError("unauthorized", "Only a registered kiosk can follow a kiosk session.", status=401)
+    kiosk_session = services.ensure_session(device)
+    presence.remember(request.sid, device.id)
+    for room in rooms(namespace="/live"):
+        if room.startswith("kiosk:"):
+            leave_room(room, namespace="/live")
+    join_room(services.kiosk_room(kiosk_session.id), namespace="/live")
+    return {"ok": True, "session": schemas.KioskSessionOut().dump(schemas.session_json(kiosk_session))}
 
 
 @socketio.on("member:subscribe", namespace="/live")

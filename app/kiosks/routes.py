@@ -8,10 +8,11 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.catalog import services as catalog
+from app.core import hooks
 from app.db import begin_write
 from app.errors import DomainError, NotFound
 from app.extensions import db
-from app.kiosks import auth, bp, schemas, services
+from app.kiosks import auth, bp, schemas, services, signals
 from app.kiosks.models import Device, KioskSession
 from app.members.auth import current_member
 from app.staff.auth import staff_page
@@ -39,13 +40,7 @@ def _screen_state(device: Device) -> dict:
 
 def _cart_of(kiosk_session: KioskSession) -> dict | None:
     """The basket of whoever is at the kiosk, if there is one yet."""
-    from app.carts import services as carts
-
-    if kiosk_session.member_id is not None:
-        cart = carts.open_cart_of(member_id=kiosk_session.member_id)
-    else:
-        cart = carts.open_cart_of(kiosk_session_id=kiosk_session.id)
-    return carts.cart_json(cart) if cart is not None else None
+    return hooks.answer(signals.basket_of, kiosk_session)
 
 
 @bp.get("/kiosk")

@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from app.catalog.models import Location, Product
+from app.core import hooks
 from app.db import utcnow
 from app.errors import DomainError
 from app.extensions import db
-from app.kiosks import services
+from app.kiosks import services, signals
 from app.kiosks.models import Device
 from app.money import format_money
 from app.realtime import queue_event
@@ -119,20 +120,9 @@ def _product_code(device: Device, code: str, kiosk_session) -> tuple[str, dict, 
     return "product", result, scanned.product.id, label_location
 
 
-def _add_to_basket(device: Device, kiosk_session, sku: str) -> dict:
+def _add_to_basket(device: Device, kiosk_session, sku: str) -> dict | None:
     """Put one in the basket of whoever is at the kiosk (held here); what happened, for the screen."""
-    from app.carts import services as carts  # carts build on kiosk sessions, not the reverse
-
-    if kiosk_session.member_id is not None:
-        cart = carts.open_cart(member_id=kiosk_session.member_id)
-    else:
-        cart = carts.open_cart(kiosk_session_id=kiosk_session.id)
-    try:
-        with db.session.begin_nested():
-            carts.add_line(cart, sku=sku, qty=1, location=device.location.code)
-    except DomainError as refused:  # none left here, too many: shown, not added
-        return {"cart": cart.id, "added": False, "message": refused.message}
-    return {"cart": cart.id, "added": True}
+    return hooks.answer(signals.add_to_basket, kiosk_session, sku=sku, location=device.location.code)
 
 
 def _tell_screen(device: Device, kiosk_session_id: int, scan: Scan, result: dict) -> None:
@@ -181,9 +171,7 @@ def product_view(product: Product, here: Location) -> dict:
 
 def _together(product: Product) -> dict:
     """What others bought with it; until there are such orders, what others looked at with it."""
-    from app.orders import services as orders  # orders build on kiosks' baskets, not the reverse
-
-    bought = orders.bought_together(product.id)
+    bought = hooks.answer(signals.bought_together, product, default=[])
     items = bought or scans.seen_together(product.id)
     return {
         "together_title": "Often bought together" if bought else "Others also looked at",

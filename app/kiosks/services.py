@@ -21,6 +21,7 @@ from app.catalog import services as catalog
 from app.db import UTCDateTime, utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
+from app.kiosks import signals
 from app.kiosks.models import Device, KioskSession, PairingToken
 from app.members import codes
 from app.members.models import Member
@@ -196,10 +197,7 @@ def identify_member(kiosk_session: KioskSession, member: Member, how: str, now: 
             "kiosk_in_use", f"{kiosk_session.device.label.capitalize()} is being used by another member right now."
         )
     scans.attach_to_member(kiosk_session.key, member.id)
-    # What the shopper put in the kiosk's basket is now in the member's (shown on their phone too).
-    from app.carts import services as carts  # carts build on kiosks' sessions, not the reverse
-
-    carts.merge_into_member(kiosk_session.id, member.id)
+    signals.member_identified.send(kiosk_session, member=member)  # the kiosk's basket joins the member's
     device = kiosk_session.device
     queue_event(
         db.session,

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from app.catalog import services as catalog
 from app.extensions import db, limiter, signin_limit
 from app.idempotency.services import idempotent
-from app.members import auth, codes, schemas, services
+from app.members import auth, codes, schemas, services, signals
 from app.members.models import Member
 from app.scans import services as scans
 from app.staff.auth import current_actor, require_api_role
@@ -99,7 +99,7 @@ def my_code():
 
 @api.route("/member-codes/redeem", methods=["POST"])
 @idempotent
-@require_api_role("kiosk")
+@require_api_role("kiosk", scope="members:read")
 @api.arguments(schemas.RedeemIn())
 @api.response(200, schemas.RedeemOut)
 def redeem(body):
@@ -109,11 +109,7 @@ def redeem(body):
     member = codes.redeem(
         body["code"], redeemed_by=f"{actor.kind}:{actor.id}", location_id=location.id if location else None
     )
-    if actor.kind == "device":
-        # A kiosk scanned it: its screen greets the member too.
-        from app.kiosks import services as kiosks
-
-        kiosks.identify_at_device(kiosks.live_device(actor.id), member)
+    signals.code_redeemed.send(member, actor=actor)  # a kiosk's screen greets the member
     return {"member": member_out(member)}
 
 

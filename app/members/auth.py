@@ -8,6 +8,7 @@ from flask import g, redirect, request, session, url_for
 
 from app.errors import DomainError
 from app.extensions import csrf
+from app.idempotency import services as idempotency
 from app.members import services
 from app.members.models import Member
 from app.scans import services as scans
@@ -25,6 +26,14 @@ def current_member() -> Member | None:
     if "oneshelf_member" not in g:
         g.oneshelf_member = services.member_for_token(session.get(SESSION_KEY))
     return g.oneshelf_member
+
+
+def _idempotency_scope() -> str | None:
+    member = current_member()
+    return f"member:{member.id}" if member is not None else None
+
+
+idempotency.register_caller(_idempotency_scope)  # a member's keys are their own
 
 
 def sign_in(member: Member) -> None:

@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
-
-from flask import request
 from flask_smorest import Blueprint
 
 from app.carts import api as carts_api
 from app.db import begin_write
 from app.errors import DomainError, Forbidden
 from app.extensions import db
+from app.idempotency import services as idempotency
 from app.members.auth import current_member, require_member_api
 from app.orders import passes, schemas, services, views
 from app.orders.models import Order
-from app.staff.auth import current_actor, require_api_role
+from app.staff.auth import current_actor, require_api_role, require_api_scope
 
 api = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")
-HEADER = "Idempotency-Key"
-
-
-def _request_hash(body: dict) -> str:
-    return hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
-
-
-def _key() -> str:
-    key = request.headers.get(HEADER, "")
-    if not 1 <= len(key) <= 255:
-        raise DomainError(
-            "idempotency_key_required", f"A checkout needs an {HEADER} header (1 to 255 characters).", status=400
-        )
-    return key
 
 
 def _channel() -> str:
@@ -46,7 +29,7 @@ def _channel() -> str:
 @api.alt_response(409, description="Not enough stock, a price changed (details.changes), or the cart is closed.")
 def checkout(body, cart_id: str):
     """Pay for a cart, all or nothing; a retry with the same Idempotency-Key answers with the same order."""
-    key = _key()
+    key = idempotency.require_key("A checkout")
     begin_write(db.session)
     try:
         cart = carts_api.cart_for_caller(cart_id)
@@ -63,7 +46,7 @@ def checkout(body, cart_id: str):
         order, new = services.checkout(
             cart,
             key=key,
-            request_hash=_request_hash(body),
+            request_hash=idempotency.request_hash(),
             payment=body["payment"],
             points=body["points"],
             channel=_channel(),
@@ -107,6 +90,7 @@ def _visible(order: Order) -> None:
 
 @api.route("/orders/<number>", methods=["GET"])
 @api.response(200, schemas.OrderOut)
+@require_api_scope("orders:read")
 def get_order(number: str):
     """One order by its number."""
     order = services.get_order(number)
@@ -128,7 +112,7 @@ def my_orders(args):
 @api.route("/orders", methods=["GET"])
 @api.arguments(schemas.OrderArgs(), location="query")
 @api.response(200, schemas.OrderPage)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="orders:read")
 def search_orders(args):
     """Staff: orders by member, number, status and time, newest first."""
     rows, cursor = services.search_orders(
@@ -147,7 +131,7 @@ def search_orders(args):
 @api.route("/orders/<number>/refunds", methods=["POST"])
 @api.arguments(schemas.RefundIn())
 @api.response(201, schemas.OrderOut)
-@require_api_role("admin")
+@require_api_role("admin", scope="orders:write")
 def refund(body, number: str):
     """Refund all or part of a paid order to the way it was paid."""
     begin_write(db.session)
@@ -159,7 +143,7 @@ def refund(body, number: str):
 @api.route("/orders/<number>/counter-payment", methods=["POST"])
 @api.arguments(schemas.CounterIn())
 @api.response(200, schemas.OrderOut)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="orders:write")
 def counter_payment(body, number: str):
     """The clerk took the money (cash or card) for an order paid at the counter."""
     begin_write(db.session)
@@ -173,7 +157,7 @@ def counter_payment(body, number: str):
 @api.route("/exit-passes/use", methods=["POST"])
 @api.arguments(schemas.ExitPassIn())
 @api.response(200, schemas.ExitCheckOut)
-@require_api_role("clerk")
+@require_api_role("clerk", scope="orders:write")
 def use_exit_pass(body):
     """The clerk scanned an exit pass: what was bought, whether to check the bag; a second scan is refused."""
     begin_write(db.session)

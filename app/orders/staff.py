@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from functools import wraps
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, render_template, request, url_for
@@ -14,7 +13,6 @@ from sqlalchemy import select
 from app import local_time
 from app.catalog import services as catalog
 from app.catalog.models import Location
-from app.db import begin_write
 from app.errors import Conflict, DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.members import services as members
@@ -25,6 +23,7 @@ from app.orders.models import TRANSITIONS, Order
 from app.payments import services as payments
 from app.payments.models import PaymentRefund
 from app.staff.auth import staff_page
+from app.transaction import writes
 
 PAGE_SIZE = 50
 FILTERS = ("number", "member", "status", "store", "from", "to")
@@ -34,17 +33,6 @@ REFUND_HOW = {
     "card": "It goes back to the card it was paid with.",
     "counter": "Hand it back at the counter.",
 }
-
-
-def writes(view):
-    """Start the request as a writer before anything is read (the sign-in check reads the staff user)."""
-
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        begin_write(db.session)
-        return view(*args, **kwargs)
-
-    return wrapper
 
 
 def _my_store_id() -> int | None:

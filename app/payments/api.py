@@ -14,21 +14,16 @@ and its models imported in ``app/models.py``::
 from __future__ import annotations
 
 import hashlib
-from functools import wraps
 
 import marshmallow as ma
-from flask import Response, current_app, request
+from flask import current_app, request
 from flask_smorest import Blueprint
 from marshmallow import validate
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.catalog.schemas import PageArgs, StrictSchema
-from app.db import begin_write
-from app.errors import DomainError
 from app.extensions import csrf, db
-from app.idempotency.models import IdempotencyRecord
-from app.idempotency.services import HEADER, _replay, _request_hash
+from app.idempotency.services import HEADER, idempotent
 from app.members.auth import NotSignedIn, current_member, require_member_api
 from app.money import format_money
 from app.payments import topups, wallet
@@ -115,50 +110,15 @@ def _balance_out(account: Wallet) -> dict:
 # ---- member writes: signed in, CSRF, Idempotency-Key required --------------------------
 
 
-def member_write(view):
-    """Decorate a member API write: 401 unless signed in, CSRF, and a required Idempotency-Key.
+def _signed_in_member() -> None:
+    if current_member() is None:
+        raise NotSignedIn("not_signed_in", "Sign in first.")
+    csrf.protect()
 
-    A retry with the key answers the first (successful) answer and has no second effect.
-    """
 
-    @wraps(view)
-    def wrapper(*args, **kwargs):
-        # Before any read: on SQLite the whole request then holds the write lock in turn.
-        begin_write(db.session)
-        member = current_member()
-        if member is None:
-            raise NotSignedIn("not_signed_in", "Sign in first.")
-        csrf.protect()
-        key = request.headers.get(HEADER)
-        if not key or len(key) > 255:
-            raise DomainError("idempotency_key_required", f"Send an {HEADER} header (1 to 255 characters).", status=400)
-        scope, request_hash = f"member:{member.id}", _request_hash()
-        record = db.session.scalar(select(IdempotencyRecord).filter_by(scope=scope, key=key))
-        if record is not None:
-            return _replay(record, request_hash)
-        try:
-            response = view(*args, **kwargs)
-            if isinstance(response, Response) and 200 <= response.status_code < 300:
-                db.session.add(
-                    IdempotencyRecord(
-                        scope=scope,
-                        key=key,
-                        request_hash=request_hash,
-                        status_code=response.status_code,
-                        body=response.get_json(),
-                    )
-                )
-            db.session.commit()
-        except IntegrityError:
-            # Another request with this key won the race: undo ours, answer with theirs.
-            db.session.rollback()
-            record = db.session.scalar(select(IdempotencyRecord).filter_by(scope=scope, key=key))
-            if record is None:
-                raise
-            return _replay(record, request_hash)
-        return response
-
-    return wrapper
+# A member API write: 401 unless signed in, CSRF, and a required Idempotency-Key; a retry with
+# the key answers the first (successful) answer and has no second effect.
+member_write = idempotent(required=True, check=_signed_in_member)
 
 
 def topup_reference(member_id: int, key: str) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
+from app.core import hooks
 from app.errors import DomainError
 from app.extensions import db
+from app.scans import signals
 from app.scans.models import CHANNELS, Scan
 
 # The phone's anonymous shopper session lives in this cookie.
@@ -139,13 +143,16 @@ def list_scans(
     cursor: str | None = None,
     limit: int = 50,
     store_id: int | None = None,
+    within: Collection[int] | None = None,
 ) -> tuple[list[dict], str | None]:
-    """Recorded scans, oldest first, a page at a time; ``store_id`` keeps a clerk to their store."""
+    """Recorded scans, oldest first, a page at a time; ``store_id`` keeps a clerk to their store.
+
+    ``within``: only scans at these location ids (what a location-limited API key may see).
+    """
     from app.catalog import services as catalog
     from app.catalog.models import Location, Product
     from app.core.pagination import paginate
     from app.errors import Forbidden
-    from app.kiosks.models import Device
 
     query = select(Scan)
     if channel:
@@ -155,16 +162,13 @@ def list_scans(
         if store_id is not None and place.id != store_id:
             raise Forbidden("other_store", "You can see the scans of your own store only.")
         query = query.where(Scan.location_id == place.id)
-    elif store_id is not None:
-        query = query.where(Scan.location_id == store_id)
+    else:
+        if store_id is not None:
+            query = query.where(Scan.location_id == store_id)
+        if within is not None:
+            query = query.where(Scan.location_id.in_(sorted(within)))
     if device:
-        # A token prefix can be all digits too: it is either.
-        by = (
-            (Device.token_prefix == device) | (Device.id == int(device))
-            if device.isdigit()
-            else (Device.token_prefix == device)
-        )
-        query = query.where(Scan.device_id.in_(select(Device.id).where(by)))
+        query = query.where(Scan.device_id.in_(hooks.answer(signals.devices_named, device, default=[])))
     if since is not None:
         query = query.where(Scan.created_at >= since)
     rows, next_cursor = paginate(query, Scan.id, cursor, limit)

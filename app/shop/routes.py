@@ -6,6 +6,7 @@ import secrets
 
 from flask import make_response, redirect, render_template, request, url_for
 
+from app.db import begin_write
 from app.errors import NotFound
 from app.extensions import db
 from app.labels import services as labels
@@ -29,6 +30,7 @@ def shopper_session() -> tuple[str, bool]:
 @bp.get("/q/<code>")  # registered first, so url_for() builds this one
 def product_at_store(code: str):
     """The product on this label, at the label's store; the scan is recorded."""
+    begin_write(db.session)  # it writes (the scan): a writer before the first read
     try:
         label = labels.resolve(code)
     except NotFound:

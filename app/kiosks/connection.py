@@ -1,4 +1,4 @@
-"""The /live Socket.IO namespace that phones, kiosks and staff screens connect to."""
+"""Connecting to /live, the Socket.IO namespace that phones, kiosks and staff screens share."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask import request
 from flask_socketio import ConnectionRefusedError
 
 from app.extensions import socketio
+from app.kiosks import presence, services
 
 
 @socketio.on("connect", namespace="/live")
@@ -14,8 +15,6 @@ def live_connect(auth=None) -> bool:
     token = auth.get("token") if isinstance(auth, dict) else None
     if token is None:
         return True
-    from app.kiosks import presence, services
-
     device = services.verify_device_token(token) if isinstance(token, str) else None
     if device is None:
         raise ConnectionRefusedError({"code": "invalid_token", "message": "The device token is unknown or revoked."})
@@ -26,6 +25,4 @@ def live_connect(auth=None) -> bool:
 @socketio.on("disconnect", namespace="/live")
 def live_disconnect(*_reason) -> None:
     """Forget what the connection was."""
-    from app.kiosks import presence
-
     presence.forget(request.sid)
