@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 FLASK := $(VENV)/bin/flask --app app
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run serve test bench setup setup-dev sysdeps sysdeps-test migrate lint clean
+.PHONY: run serve worker test bench setup setup-dev sysdeps sysdeps-test migrate lint clean
 
 run: setup migrate  ## Serve the demo store on HOST:PORT (default 127.0.0.1:5000)
 	@$(FLASK) demo --if-empty
@@ -21,6 +21,8 @@ bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_kiosk.py
 	@$(PY) bench/bench_checkout.py
 	@$(PY) bench/bench_decode.py
+	@$(PY) bench/bench_events.py
+	@$(PY) bench/bench_reconcile.py
 
 migrate: setup
 	@$(FLASK) db upgrade
@@ -33,6 +35,12 @@ SERVE_WORKER := geventwebsocket.gunicorn.workers.GeventWebSocketWorker
 serve: setup migrate  ## Serve in production (gunicorn + gevent) on HOST:PORT (default 127.0.0.1:5000)
 	@SOCKETIO_ASYNC_MODE=gevent exec $(VENV)/bin/gunicorn -k $(SERVE_WORKER) -w 1 --worker-connections 10000 \
 	  --no-control-socket -b "$${HOST:-127.0.0.1}:$${PORT:-5000}" $(SERVE_ARGS) app.wsgi:app
+
+# A job worker (label PDFs, imports, the holds sweeper, the outbox publisher) in its own process.
+# `make run` and `make serve` run one inside the server already; with separate workers, start the
+# servers with JOBS_IN_PROCESS=0 and as many `make worker` as needed (JOBS_WORKERS threads each).
+worker: setup migrate  ## Run a job worker on the queue of DATABASE_URL / REDIS_URL
+	@exec $(FLASK) jobs worker
 
 $(VENV)/bin/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Oneshelf needs Python 3.11 or newer.")'

@@ -52,7 +52,13 @@ def create_app(config: object | None = None) -> Flask:
         hops = app.config["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
+    from app import transaction
+
+    transaction.init_app(app)
     _register_blueprints(app)
+    from app.jobs.queue import init_app as init_job_queue
+
+    init_job_queue(app)
     _register_cli(app)
 
     from app.errors import register_error_handlers
@@ -92,6 +98,9 @@ def _register_blueprints(app: Flask) -> None:
     from app.staff import bp as staff
     from app.stock import bp as stock_pages
     from app.stock.api import api as stock_api
+    from app.stock.reconcile_api import api as stock_reconcile_api
+    from app.webhooks import bp as webhook_pages
+    from app.webhooks.api import api as webhooks_api
 
     for blueprint in (
         core,
@@ -105,13 +114,26 @@ def _register_blueprints(app: Flask) -> None:
         kiosk_pages,
         service_pages,
         order_pages,
+        webhook_pages,
     ):
         app.register_blueprint(blueprint)
     api = OneshelfApi(
         app,
         spec_kwargs={
             "info": {"description": "Catalog, locations and QR shelf labels of a Oneshelf store."},
-            "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+            "components": {
+                "securitySchemes": {
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "description": (
+                            "An API key (osk_...) or a kiosk device token (osd_...). A key may be limited to scopes"
+                            " (an operation's description names the scope it needs; 403 insufficient_scope without"
+                            " it) and to locations (403 other_location anywhere else)."
+                        ),
+                    }
+                }
+            },
             "security": [{"bearer": []}],
         },
     )
@@ -120,6 +142,7 @@ def _register_blueprints(app: Flask) -> None:
         labels_api,
         jobs_api,
         stock_api,
+        stock_reconcile_api,
         members_api,
         kiosks_api,
         member_identity_api,
@@ -128,6 +151,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_api,
         payments_api,
         events_api,
+        webhooks_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
@@ -136,6 +160,7 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_cli(app: Flask) -> None:
     from app.demo import demo_command
+    from app.jobs.cli import jobs_cli
     from app.kiosks.cli import devices_cli
     from app.staff.cli import keys_cli, staff_cli
 
@@ -143,6 +168,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(keys_cli)
     app.cli.add_command(demo_command)
     app.cli.add_command(devices_cli)
+    app.cli.add_command(jobs_cli)
 
 
 def local_time(moment, timezone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:

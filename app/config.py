@@ -75,6 +75,26 @@ class Config:
         # A kiosk screen with nothing happening for this long goes back to its welcome screen.
         self.KIOSK_IDLE_SECONDS = int(env.get("KIOSK_IDLE_SECONDS", "90"))
         self.IMPORT_SYNC_LIMIT = int(env.get("IMPORT_SYNC_LIMIT", "500"))
+        # Stock counts from outside systems: reports of up to this many lines are made at once;
+        # a line whose drift is above STOCK_DRIFT_ALERT units alerts the store's staff.
+        self.STOCK_SNAPSHOT_SYNC_LIMIT = int(env.get("STOCK_SNAPSHOT_SYNC_LIMIT", "1000"))
+        self.STOCK_DRIFT_ALERT = int(env.get("STOCK_DRIFT_ALERT", "5"))
+        # The job runner (app/jobs/queue.py): Huey on its own SQLite file, or on REDIS_URL.
+        self.JOBS_REDIS_URL = env.get("JOBS_REDIS_URL") or self.REDIS_URL
+        self.JOBS_BACKEND = env.get("JOBS_BACKEND") or ("redis" if self.JOBS_REDIS_URL else "sqlite")
+        self.JOBS_QUEUE = env.get("JOBS_QUEUE", "oneshelf")
+        self.JOBS_SQLITE_PATH = env.get("JOBS_SQLITE_PATH") or str(instance / "jobs-queue.db")
+        self.JOBS_WORKERS = int(env.get("JOBS_WORKERS", "2"))
+        # `make run` / `make serve` run a consumer in the server process unless this is 0.
+        self.JOBS_IN_PROCESS = env.get("JOBS_IN_PROCESS", "1") not in ("0", "false", "no")
+        # A running job writes a heartbeat this often; one silent for JOBS_STALE_SECONDS is re-run.
+        self.JOBS_HEARTBEAT_SECONDS = float(env.get("JOBS_HEARTBEAT_SECONDS", "1"))
+        self.JOBS_STALE_SECONDS = float(env.get("JOBS_STALE_SECONDS", "60"))
+        self.JOBS_REAP_SECONDS = float(env.get("JOBS_REAP_SECONDS", "15"))
+        self.JOBS_MAX_ATTEMPTS = int(env.get("JOBS_MAX_ATTEMPTS", "3"))
+        # How often expired holds are released and unpublished outbox events are published.
+        self.HOLDS_SWEEP_SECONDS = float(env.get("HOLDS_SWEEP_SECONDS", "5"))
+        self.OUTBOX_PUBLISH_SECONDS = float(env.get("OUTBOX_PUBLISH_SECONDS", "5"))
         # The sandbox card gateway: a delay on every call, and a share (0.0-1.0) of charges that fail.
         self.SANDBOX_CARD_LATENCY_MS = int(env.get("SANDBOX_CARD_LATENCY_MS", "0"))
         self.SANDBOX_CARD_FAILURE_RATE = float(env.get("SANDBOX_CARD_FAILURE_RATE", "0"))
@@ -89,6 +109,11 @@ class Config:
         self.POINT_VALUE = int(env.get("POINT_VALUE", "1"))
         # The share of exit passes that ask the clerk to check the basket (0 to 1).
         self.EXIT_CHECK_SHARE = float(env.get("EXIT_CHECK_SHARE", "0.1"))
+        # Webhooks: how long one delivery may take, and whether endpoints may be private addresses.
+        self.WEBHOOK_TIMEOUT_SECONDS = float(env.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+        self.WEBHOOK_ALLOW_PRIVATE = env.get("WEBHOOK_ALLOW_PRIVATE", "").lower() in ("1", "true", "yes")
+        # How often the job runner looks for due webhook deliveries (retries, missed ones).
+        self.WEBHOOK_SWEEP_SECONDS = float(env.get("WEBHOOK_SWEEP_SECONDS", "5"))
         self.API_TITLE = "Oneshelf API"
         self.API_VERSION = "v1"
         self.OPENAPI_VERSION = "3.0.3"
@@ -110,7 +135,9 @@ class TestConfig(Config):
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.REDIS_URL = None
+        self.JOBS_BACKEND, self.JOBS_REDIS_URL = "sqlite", None
         self.WTF_CSRF_ENABLED = True
+        self.WEBHOOK_ALLOW_PRIVATE = True  # the test receivers listen on 127.0.0.1
         for name, value in overrides.items():
             setattr(self, name, value)
 

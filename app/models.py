@@ -24,3 +24,5 @@ from app.scans.models import Scan
 from app.service.models import HelpRequest
 from app.staff.models import ApiKey, StaffUser
 from app.stock.models import StockLevel, StockMovement, StockReservation
+from app.stock.snapshot_models import StockSnapshot, StockSnapshotLine
+from app.webhooks.models import WebhookDelivery, WebhookEndpoint

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 
 from app import create_app
 from app.config import TestConfig
+from app.db import begin_write
 from app.extensions import db as _db
 from tests.live_server import live_server  # noqa: F401 - a fixture for every test folder
 
@@ -133,6 +134,16 @@ def db(app):
 
 
 @pytest.fixture
+def jobs_worker(app):
+    """A job-runner consumer (two worker threads and its scheduler) in this process, on the app's queue."""
+    from app.jobs.queue import start_in_process
+
+    consumer = start_in_process(app, workers=2)
+    yield consumer
+    consumer.stop(graceful=True)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -150,6 +161,7 @@ def make_staff(db):
     from app.staff import services
 
     def make(email="admin@example.com", role="admin", password="correct-horse", name="Ada Admin"):
+        begin_write(_db.session)  # a job worker may write meanwhile (see jobs_worker)
         user = services.create_staff(email, name, password, role)
         db.session.commit()
         return user
@@ -161,6 +173,7 @@ def make_staff(db):
 def admin_headers(db):
     from app.staff import services
 
+    begin_write(_db.session)  # a job worker may write meanwhile (see jobs_worker)
     _, key = services.create_api_key("test admin", "admin")
     db.session.commit()
     return {"Authorization": f"Bearer {key}"}
@@ -170,6 +183,7 @@ def admin_headers(db):
 def clerk_headers(db):
     from app.staff import services
 
+    begin_write(_db.session)  # a job worker may write meanwhile (see jobs_worker)
     _, key = services.create_api_key("test clerk", "clerk")
     db.session.commit()
     return {"Authorization": f"Bearer {key}"}
@@ -227,6 +241,7 @@ def make_location(db):
             "timezone": "Asia/Shanghai",
         }
         fields.update(overrides)
+        begin_write(_db.session)  # a job worker may write meanwhile (see jobs_worker)
         location = services.create_location(**fields)
         db.session.commit()
         return location
@@ -259,6 +274,7 @@ def make_product(db):
             "barcode": ean13(n),
         }
         fields.update(overrides)
+        begin_write(_db.session)  # a job worker may write meanwhile (see jobs_worker)
         product = services.create_product(**fields)
         db.session.commit()
         return product

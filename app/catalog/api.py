@@ -19,7 +19,7 @@ api = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Loca
 class Locations(MethodView):
     @api.arguments(schemas.LocationArgs(), location="query")
     @api.response(200, schemas.LocationPage)
-    @require_api_role("clerk")
+    @require_api_role("clerk", scope="catalog:read")
     def get(self, args):
         """List stores and warehouses."""
         items, cursor = services.list_locations(args["kind"], args["cursor"], args["limit"])
@@ -27,7 +27,7 @@ class Locations(MethodView):
 
     @api.arguments(schemas.LocationIn())
     @api.response(201, schemas.LocationOut)
-    @require_api_role("admin")
+    @require_api_role("admin", scope="catalog:write")
     def post(self, body):
         """Add a store or a warehouse."""
         location = services.create_location(**body)
@@ -38,7 +38,7 @@ class Locations(MethodView):
 @api.route("/locations/<code>")
 class LocationByCode(MethodView):
     @api.response(200, schemas.LocationOut)
-    @require_api_role("clerk")
+    @require_api_role("clerk", scope="catalog:read")
     def get(self, code):
         """One location by its code."""
         return services.get_location(code)
@@ -48,7 +48,7 @@ class LocationByCode(MethodView):
 class Products(MethodView):
     @api.arguments(schemas.ProductArgs(), location="query")
     @api.response(200, schemas.ProductPage)
-    @require_api_role("clerk")
+    @require_api_role("clerk", scope="catalog:read")
     def get(self, args):
         """List products."""
         items, cursor = services.list_products(
@@ -58,7 +58,7 @@ class Products(MethodView):
 
     @api.arguments(schemas.ProductIn())
     @api.response(201, schemas.ProductOut)
-    @require_api_role("admin")
+    @require_api_role("admin", scope="catalog:write")
     def post(self, body):
         """Add a product; it gets a shelf label at every location."""
         fields = schemas.product_fields(body, current_app.config["DEFAULT_CURRENCY"])
@@ -70,14 +70,14 @@ class Products(MethodView):
 @api.route("/products/<sku>")
 class ProductBySku(MethodView):
     @api.response(200, schemas.ProductOut)
-    @require_api_role("clerk")
+    @require_api_role("clerk", scope="catalog:read")
     def get(self, sku):
         """One product by SKU."""
         return services.get_product(sku)
 
     @api.arguments(schemas.ProductPatch())
     @api.response(200, schemas.ProductOut)
-    @require_api_role("admin")
+    @require_api_role("admin", scope="catalog:write")
     def patch(self, body, sku):
         """Change a product. A new price puts its labels on the reprint list."""
         product = services.get_product(sku)
@@ -91,7 +91,7 @@ class ProductBySku(MethodView):
 @api.arguments(schemas.ImportArgs(), location="query")
 @api.response(200, importer.ImportResult)
 @api.alt_response(202, schema=jobs.JobOut, description="A large file: imported in the background.")
-@require_api_role("admin")
+@require_api_role("admin", scope="catalog:write")
 def import_products(args):
     """Import products from CSV (multipart field ``file`` or a text/csv body).
 
@@ -119,7 +119,7 @@ def import_products(args):
 
 @api.route("/products/export.csv")
 @api.response(200, description="CSV of every product.", content_type="text/csv")
-@require_api_role("clerk")
+@require_api_role("clerk", scope="catalog:read")
 def export_products():
     """Every product as CSV, in the same columns the import reads."""
     return importer.export_response()
