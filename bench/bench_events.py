@@ -75,8 +75,8 @@ def run(database_url: str, instance: Path, events: int, rate: float) -> list[tup
                         name,
                         f"{len(got)}/{events}",
                         f"{len(got) / span:,.0f}",
-                        f"{percentile(got, 50) * 1000:,.0f}",
-                        f"{percentile(got, 99) * 1000:,.0f}",
+                        f"{percentile(got, 0.5) * 1000:,.0f}",
+                        f"{percentile(got, 0.99) * 1000:,.0f}",
                     )
                 )
         finally:

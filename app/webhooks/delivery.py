@@ -36,8 +36,8 @@ from datetime import datetime, timedelta
 
 import requests
 from flask import current_app
-from sqlalchemy import exists, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, exists, select, update
+from sqlalchemy.orm import aliased, joinedload
 from standardwebhooks import Webhook
 
 from app.db import begin_write, utcnow
@@ -148,20 +148,43 @@ def claim_due(now: datetime | None = None, limit: int = 20) -> list[Attempt]:
         .order_by(WebhookDelivery.id)
         .limit(limit)
     ).all()
-    claimed: list[Attempt] = []
-    for delivery_id, attempts in rows:
-        # Only one worker moves attempts from what it read: the others' UPDATE matches no row.
-        won = db.session.execute(
-            update(WebhookDelivery)
-            .where(WebhookDelivery.id == delivery_id, WebhookDelivery.status == "pending")
-            .where(WebhookDelivery.attempts == attempts)
-            .values(attempts=attempts + 1, next_attempt_at=lease_until, last_attempt_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won:
-            claimed.append(_attempt_of(db.session.get(WebhookDelivery, delivery_id, populate_existing=True), now))
+    if not rows:
+        db.session.commit()
+        return []
+    # A row another worker claimed meanwhile has moved on (its attempts changed): left out.
+    won = {delivery_id for delivery_id, attempts in rows if _claim(delivery_id, attempts, now, lease_until)}
+    deliveries = db.session.scalars(
+        select(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(won))
+        .options(joinedload(WebhookDelivery.endpoint), joinedload(WebhookDelivery.event))
+        .order_by(WebhookDelivery.id)
+        .execution_options(populate_existing=True)
+    ).all()
+    claimed = [_attempt_of(delivery, now) for delivery in deliveries]
     db.session.commit()
     return claimed
+
+
+_CLAIM = (
+    update(WebhookDelivery)
+    .where(
+        WebhookDelivery.id == bindparam("b_id"),
+        WebhookDelivery.status == "pending",
+        WebhookDelivery.attempts == bindparam("b_attempts"),
+    )
+    .values(
+        attempts=WebhookDelivery.attempts + 1,
+        next_attempt_at=bindparam("b_lease", type_=WebhookDelivery.next_attempt_at.type),
+        last_attempt_at=bindparam("b_now", type_=WebhookDelivery.last_attempt_at.type),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+def _claim(delivery_id: int, attempts: int, now: datetime, lease_until: datetime) -> bool:
+    """Only one worker moves attempts on from what it read: the others' UPDATE matches no row."""
+    params = {"b_id": delivery_id, "b_attempts": attempts, "b_lease": lease_until, "b_now": now}
+    return db.session.connection().execute(_CLAIM, params).rowcount == 1
 
 
 def send(attempt: Attempt) -> Outcome:
@@ -195,13 +218,23 @@ def _ms(started: float) -> int:
 
 def record(attempt: Attempt, outcome: Outcome, now: datetime | None = None) -> None:
     """Write an attempt's outcome and move the delivery (and perhaps its endpoint) on; commits."""
+    record_all([(attempt, outcome)], now)
+
+
+def record_all(results: list[tuple[Attempt, Outcome]], now: datetime | None = None) -> None:
+    """Write a batch's outcomes in one transaction; commits."""
     now = now or utcnow()
     db.session.rollback()
     begin_write(db.session)
+    for attempt, outcome in results:
+        _record_one(attempt, outcome, now)
+    db.session.commit()
+
+
+def _record_one(attempt: Attempt, outcome: Outcome, now: datetime) -> None:
     delivery = db.session.get(WebhookDelivery, attempt.delivery_id, populate_existing=True)
     if delivery is None or delivery.status != "pending" or delivery.attempts != attempt.attempt:
-        db.session.rollback()  # deleted, or sent again meanwhile: this answer is history
-        return
+        return  # deleted, or sent again meanwhile: this answer is history
     endpoint = delivery.endpoint
     delivery.last_status_code, delivery.last_response = outcome.status_code, outcome.response
     delivery.last_duration_ms, delivery.last_error = outcome.duration_ms, outcome.error
@@ -221,7 +254,7 @@ def record(attempt: Attempt, outcome: Outcome, now: datetime | None = None) -> N
             services.disable(
                 endpoint, f"Every delivery failed since {endpoint.failing_since:%Y-%m-%d %H:%M} UTC (three days).", now
             )
-    db.session.commit()
+    db.session.flush()
 
 
 def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
@@ -233,6 +266,6 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
     claims and every outcome itself.
     """
     attempts = claim_due(now, limit)
-    for attempt in attempts:
-        record(attempt, send(attempt), now)
+    if attempts:
+        record_all([(attempt, send(attempt)) for attempt in attempts], now)
     return len(attempts)
