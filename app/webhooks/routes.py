@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_wtf import FlaskForm
 from wtforms import SelectMultipleField, StringField, URLField, widgets
 from wtforms.validators import DataRequired, Length
@@ -37,28 +37,34 @@ def _form_action(message: str):
     return redirect(url_for("webhooks.endpoint", endpoint_id=request.view_args["endpoint_id"]))
 
 
+SECRET_ONCE = "webhook_secret_once"
+
+
+def _show_secret_once(endpoint_id: int, secret: str):
+    """Redirect to the endpoint's page, which shows ``secret`` on its next view only (reloading adds nothing)."""
+    session[SECRET_ONCE] = {"endpoint": endpoint_id, "secret": secret}
+    return redirect(url_for("webhooks.endpoint", endpoint_id=endpoint_id))
+
+
 @bp.route("/staff/webhooks", methods=["GET", "POST"])
 @staff_page("admin")
 def endpoints():
     """List the endpoints and add one."""
     form = EndpointForm()
-    created = None
     status = 200
     if form.validate_on_submit():
         try:
             created = services.create_endpoint(form.url.data, form.events.data, form.description.data or "")
             db.session.commit()
+            flash(f"Endpoint {created.url} added.", "info")
+            return _show_secret_once(created.id, created.secret)
         except DomainError as error:
             flash(error.message, "error")
             status = 422
     elif request.method == "POST":
         status = 400
     page = render_template(
-        "webhooks/endpoints.html",
-        form=form,
-        endpoints=services.list_endpoints(),
-        notices=services.notices(),
-        created=created,
+        "webhooks/endpoints.html", form=form, endpoints=services.list_endpoints(), notices=services.notices()
     )
     return page, status
 
@@ -66,14 +72,16 @@ def endpoints():
 @bp.get("/staff/webhooks/<int:endpoint_id>")
 @staff_page("admin")
 def endpoint(endpoint_id: int):
-    """One endpoint and its delivery log, newest first."""
+    """One endpoint and its delivery log, newest first; a new secret once, right after it was made."""
     deliveries, cursor = services.list_deliveries(endpoint_id, request.args.get("cursor"), 50)
+    once = session.pop(SECRET_ONCE, None)
     return render_template(
         "webhooks/endpoint.html",
         endpoint=services.get_endpoint(endpoint_id),
         deliveries=deliveries,
         next_cursor=cursor,
         event_types=EVENT_TYPES,
+        new_secret=once["secret"] if once and once.get("endpoint") == endpoint_id else None,
     )
 
 
@@ -93,15 +101,7 @@ def rotate_secret(endpoint_id: int):
     endpoint = services.rotate_secret(endpoint_id)
     secret = endpoint.secret
     db.session.commit()
-    deliveries, cursor = services.list_deliveries(endpoint_id, None, 50)
-    return render_template(
-        "webhooks/endpoint.html",
-        endpoint=endpoint,
-        deliveries=deliveries,
-        next_cursor=cursor,
-        event_types=EVENT_TYPES,
-        new_secret=secret,
-    )
+    return _show_secret_once(endpoint_id, secret)
 
 
 @bp.post("/staff/webhooks/<int:endpoint_id>/enabled")

@@ -22,10 +22,13 @@ def test_admin_adds_an_endpoint_and_reads_its_log(db, signed_in, receiver, publi
             "csrf_token": csrf_from(page.text),
         },
     )
-    assert added.status_code == 200, added.text
-    assert "not shown again" in added.text
-    secret = re.search(r"data-secret>(whsec_[^<]+)<", added.text).group(1)
-    endpoint_link = re.search(r'href="(/staff/webhooks/\d+)"', added.text).group(1)
+    assert added.status_code == 302, added.text  # a reload of the next page adds nothing
+    endpoint_link = added.headers["Location"]
+    shown = client.get(endpoint_link)
+    assert "not shown again" in shown.text and "ERP sync" in shown.text
+    secret = re.search(r"data-secret>(whsec_[^<]+)<", shown.text).group(1)
+    assert "data-secret" not in client.get(endpoint_link).text  # once only
+    assert client.get("/staff/webhooks").text.count(receiver.url) == 1
 
     receiver.failures = 1
     uid = publish("order.paid", "order:SH-7")
@@ -44,7 +47,9 @@ def test_admin_adds_an_endpoint_and_reads_its_log(db, signed_in, receiver, publi
 
     Webhook(secret).verify(body.body, body.headers)
 
-    rotated = client.post(f"{endpoint_link}/rotate-secret", data={"csrf_token": csrf_from(log.text)})
+    rotated = client.post(
+        f"{endpoint_link}/rotate-secret", data={"csrf_token": csrf_from(log.text)}, follow_redirects=True
+    )
     new_secret = re.search(r"data-secret>(whsec_[^<]+)<", rotated.text).group(1)
     assert new_secret != secret and "old secret keeps signing" in rotated.text
 
