@@ -10,7 +10,8 @@ EVENT_TYPES: dict[str, str] = {
     "product.updated": "A product's name, price, barcode, category or status changed. Data: sku and the new values.",
     "stock.changed": (
         "A level's on hand or reserved changed (a movement, a hold, a sale, a release). "
-        "Data: sku, location, on_hand, reserved, available, version, movement, kind, delta, reserved_delta, reference, at."
+        "Data: sku, location, on_hand, reserved, available, version, movement, kind, delta, reserved_delta, "
+        "reference, at."
     ),
     "stock.drift_detected": (
         "An outside count of a location disagreed with the ledger by more than STOCK_DRIFT_ALERT units. "
