@@ -112,7 +112,7 @@ def _produce(outbox, db, events: int, per_commit: int, rate: float | None) -> di
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=10_000)
-    parser.add_argument("--rate", type=float, default=500.0, help="events per second in the steady run")
+    parser.add_argument("--rate", type=float, default=100.0, help="events per second in the steady run")
     args = parser.parse_args()
     print("Domain events: commit -> published -> signed webhook -> 2xx (one job worker thread)")
     print(f"{'database':<11} {'run':<7} {'acknowledged':>13} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8}")
