@@ -16,6 +16,7 @@ from app.stock import services
 from app.stock.models import StockLevel, StockMovement
 from app.stock.snapshot_models import StockSnapshot
 from tests.conftest import csrf_from
+from tests.jobs.conftest import ended, wait_job
 
 both = pytest.mark.parametrize("app", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
 
@@ -305,7 +306,7 @@ def test_staff_upload_with_a_bad_line_shows_it_and_records_nothing(db, signed_in
 
 
 @pytest.mark.usefixtures("jobs_worker")
-def test_a_csv_of_more_than_a_thousand_lines_runs_as_a_job(db, client, clerk_headers, make_location):
+def test_a_csv_of_more_than_a_thousand_lines_runs_as_a_job(db, client, clerk_headers, make_location, jobs_worker):
     store = make_location(code="A")
     skus = _products(db, 1_500)
     _move(db, store, [(s, "receive", 4) for s in skus])
@@ -319,11 +320,7 @@ def test_a_csv_of_more_than_a_thousand_lines_runs_as_a_job(db, client, clerk_hea
     assert response.status_code == 202, response.json
     job = response.json
     assert job["total"] == 1_500
-    for _ in range(150):
-        job = client.get(job["status_url"], headers=clerk_headers).json
-        if job["status"] in ("done", "failed"):
-            break
-        time.sleep(0.1)
+    job = wait_job(client, job["status_url"], clerk_headers, ended)
     assert job["status"] == "done", job
     report = client.get(f"/api/v1/stock/snapshots/{response.json['snapshot']['id']}", headers=clerk_headers).json
     assert report["status"] == "ready" and report["drift_count"] == 7
