@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 import uuid
 from pathlib import Path
 
@@ -187,6 +188,17 @@ def clerk_headers(db):
     _, key = services.create_api_key("test clerk", "clerk")
     db.session.commit()
     return {"Authorization": f"Bearer {key}"}
+
+
+def wait_for(check, timeout: float = 15.0, what: str = "it"):
+    """Poll ``check()`` until it answers something true (returned), or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.05)
+    pytest.fail(f"gave up waiting for {what}")
 
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"|name="csrf_token"[^>]*?value="([^"]+)"')

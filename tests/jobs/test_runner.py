@@ -13,18 +13,8 @@ from app.config import engine_options
 from app.db import begin_write, utcnow
 from app.extensions import db as _db
 from app.jobs.queue import enqueue_frequent, huey, start_in_process
-from tests.conftest import make_app
+from tests.conftest import make_app, wait_for
 from tests.jobs.conftest import ended, product_csv, wait_job
-
-
-def _eventually(check, timeout: float = 15.0, what: str = "it"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
 
 
 def test_the_runner_releases_an_expired_hold(app, db, make_location, make_product):
@@ -48,7 +38,7 @@ def test_the_runner_releases_an_expired_hold(app, db, make_location, make_produc
             db.session.rollback()
             return db.session.get(StockReservation, held.id).status == "expired"
 
-        _eventually(released, what="the hold to be released")
+        wait_for(released, what="the hold to be released")
     finally:
         consumer.stop(graceful=True)
     db.session.rollback()
@@ -76,7 +66,7 @@ def test_events_are_published_soon_after_their_commit(app, jobs_worker, client, 
         feed = client.get("/api/v1/events?types=product.created", headers=admin_headers).json
         return [event for event in feed["items"] if event["resource"] == "product:TEA-1"]
 
-    event = _eventually(published, what="product.created to be published")[0]
+    event = wait_for(published, what="product.created to be published")[0]
     assert event["seq"] >= 1 and event["data"]["sku"] == "TEA-1"
 
 

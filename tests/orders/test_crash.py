@@ -10,13 +10,13 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 import uuid
 from pathlib import Path
 
 import pytest
 import requests
 
+from tests.conftest import wait_for
 from tests.live_server import ROOT, LiveServer, _wait_healthy, free_port, run_flask, server_env
 from tests.orders.conftest import GOOD_CARD
 
@@ -40,16 +40,6 @@ def rows(database: Path, sql: str) -> list[tuple]:
             return conn.execute(sql).fetchall()
         except sqlite3.OperationalError:
             return []  # the table is not there yet
-
-
-def wait_for(check, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.05)
-    pytest.fail(f"gave up waiting for {what}")
 
 
 def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path):
