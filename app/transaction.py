@@ -2,9 +2,10 @@
 
 ``@writes`` begins as a writer before anything is read (SQLite's write lock taken in turn, so
 a read can never need upgrading), runs the view, commits once, and rolls back on any error,
-which the app's error handlers then answer (JSON, a page). ``@socket_writes`` does the same
-for a Socket.IO handler and answers a DomainError as an error acknowledgement. Services only
-flush; a view under either door does not commit itself.
+which the app's error handlers then answer (JSON, a page). A view that answers an error itself
+(a form shown again with a 422) writes nothing either: any answer of 400 or more rolls back.
+``@socket_writes`` does the same for a Socket.IO handler and answers a DomainError as an error
+acknowledgement. Services only flush; a view under either door does not commit itself.
 """
 
 from __future__ import annotations
@@ -37,10 +38,26 @@ def writes(view):
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        with one_transaction():
-            return view(*args, **kwargs)
+        begin_write(db.session)
+        try:
+            answer = view(*args, **kwargs)
+            if _status(answer) < 400:
+                db.session.commit()
+            else:
+                db.session.rollback()
+            return answer
+        except BaseException:
+            db.session.rollback()
+            raise
 
     return wrapper
+
+
+def _status(answer) -> int:
+    """The status of what a view returned: a response, ``(body, status)``, or a body (200)."""
+    if isinstance(answer, tuple) and len(answer) > 1 and isinstance(answer[1], int):
+        return answer[1]
+    return getattr(answer, "status_code", 200)
 
 
 def socket_writes(handler):

@@ -11,6 +11,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.jobs import services as jobs
 from app.staff.auth import require_api_role
+from app.transaction import writes
 
 api = Blueprint("catalog_api", __name__, url_prefix="/api/v1", description="Locations and products")
 
@@ -88,6 +89,7 @@ class ProductBySku(MethodView):
 
 
 @api.route("/products/import", methods=["POST"])
+@writes
 @api.arguments(schemas.ImportArgs(), location="query")
 @api.response(200, importer.ImportResult)
 @api.alt_response(202, schema=jobs.JobOut, description="A large file: imported in the background.")
@@ -113,7 +115,6 @@ def import_products(args):
         raise DomainError(
             "invalid_rows", f"{len(result['errors'])} row(s) are not valid; nothing was imported.", details=result
         )
-    db.session.commit()
     return result
 
 

@@ -15,6 +15,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.money import parse_amount, to_decimal_text
 from app.staff.auth import staff_page
+from app.transaction import writes
 
 
 class LocationForm(FlaskForm):
@@ -158,6 +159,7 @@ def product(sku: str):
 
 @bp.route("/staff/products/import", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def import_products():
     """Upload a CSV of products; it runs as a job with progress."""
     form = ImportForm()

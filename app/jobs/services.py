@@ -7,6 +7,7 @@ the queue's storage, where every process sees it (``app/jobs/progress.py``).
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +15,8 @@ from typing import Any
 
 import marshmallow as ma
 from flask import current_app, url_for
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from app.db import begin_write
 from app.errors import NotFound
@@ -24,6 +27,8 @@ from app.jobs.runner import resolve
 from app.jobs.tasks import run_job
 
 Report = Callable[[int, int], None]
+_TO_ENQUEUE = "oneshelf_jobs_to_enqueue"
+log = logging.getLogger(__name__)
 
 
 class JobOut(ma.Schema):
@@ -79,17 +84,18 @@ def job_json(job: Job) -> dict[str, Any]:
 
 
 def start_job(kind: str, total: int, work: Callable[..., Any], **args: Any) -> Job:
-    """Commit a queued job and hand it to a worker: ``work(report, **args)`` runs there.
+    """Add a queued job to the caller's transaction; a worker gets it once that commits.
 
-    ``work`` is a module-level function (a worker imports it by name) returning a result dict,
-    or (result, file bytes, file extension); ``args`` must be JSON. The caller's transaction
-    is committed first: the job, and what the caller wrote, are there before a worker looks.
+    ``work(report, **args)`` runs there: a module-level function (a worker imports it by name)
+    returning a result dict, or (result, file bytes, file extension); ``args`` must be JSON.
+    Nothing is enqueued before the commit, so the job, and what the caller wrote with it, are
+    there before a worker looks, and a rolled-back request leaves no job behind.
     """
     begin_write(db.session)
     job = create_job(kind, total)
     job.params = {"work": f"{work.__module__}:{work.__qualname__}", "args": args}
-    db.session.commit()
-    run_job(job.id, job.attempts)
+    db.session.flush()
+    db.session.info.setdefault(_TO_ENQUEUE, []).append((job.id, job.attempts))
     return job
 
 
@@ -107,3 +113,17 @@ def import_work(report: Report, importer: str, text: str, mode: str) -> dict[str
         # Nothing written; the job still ends "done" and lists the errors.
         db.session.rollback()
     return result
+
+
+@event.listens_for(Session, "after_commit")
+def _enqueue_after_commit(session: Session) -> None:
+    for job_id, attempt in session.info.pop(_TO_ENQUEUE, []):
+        try:
+            run_job(job_id, attempt)
+        except Exception:  # noqa: BLE001 - the job stays queued; the reaper hands it out again
+            log.exception("enqueueing job %s failed", job_id)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_on_rollback(session: Session, previous_transaction) -> None:
+    session.info.pop(_TO_ENQUEUE, None)

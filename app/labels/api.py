@@ -13,6 +13,7 @@ from app.extensions import db
 from app.jobs import services as jobs
 from app.labels import qr, schemas, services
 from app.staff.auth import require_api_role, require_at
+from app.transaction import writes
 
 api = Blueprint("labels_api", __name__, url_prefix="/api/v1", description="QR shelf labels")
 
@@ -36,6 +37,7 @@ def list_labels(args):
 
 
 @api.route("/labels", methods=["POST"])
+@writes
 @api.arguments(schemas.PrintIn())
 @api.response(200, description="A PDF of labels.", content_type="application/pdf")
 @api.alt_response(202, schema=jobs.JobOut, description="A big job: made in the background; poll status_url.")
@@ -51,7 +53,6 @@ def print_labels(body):
         response.headers["Location"] = jobs.job_json(job)["status_url"]
         return response
     pdf = services.render_now(labels, body["format"])
-    db.session.commit()
     name = f"labels-{body['location'].upper()}-{body['format']}.pdf"
     return Response(pdf, mimetype="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
 

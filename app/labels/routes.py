@@ -11,6 +11,7 @@ from app.errors import DomainError
 from app.extensions import db
 from app.labels import bp, services
 from app.staff.auth import staff_page
+from app.transaction import writes
 
 FORMAT_CHOICES = [("a4", "A4 sheet, 24 labels (70 x 37 mm)"), ("thermal-50x30", "Thermal printer, 50 x 30 mm")]
 
@@ -26,6 +27,7 @@ def _location_choices() -> list[tuple[str, str]]:
 
 @bp.route("/staff/labels", methods=["GET", "POST"])
 @staff_page()
+@writes
 def print_labels():
     """Choose a location and products; the PDF is made as a job with progress."""
     form = PrintForm()
@@ -39,7 +41,6 @@ def print_labels():
             job = services.start_print_job(found, form.format.data)
             return redirect(url_for("jobs.job_page", job_id=job.id))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     preselected = request.args.getlist("sku")
     products, _ = catalog.list_products(active=True, limit=200)
@@ -49,6 +50,7 @@ def print_labels():
 
 @bp.route("/staff/labels/reprint", methods=["GET", "POST"])
 @staff_page()
+@writes
 def reprint():
     """Labels showing an old price or name; print them again in one go."""
     location = request.values.get("location") or None

@@ -16,6 +16,7 @@ from app.members import auth, loyalty, merge, services, verification
 from app.members.models import Member
 from app.scans import services as scans
 from app.staff.auth import current_actor, require_api_role
+from app.transaction import writes
 
 api = Blueprint(
     "member_identity_api", __name__, url_prefix="/api/v1", description="Member identity: verification, resets, merges"
@@ -229,6 +230,7 @@ def member_detail(member_id: int):
 
 
 @api.route("/members/import", methods=["POST"])
+@writes
 @require_api_role("admin", scope="members:write")
 @api.arguments(LoyaltyImportArgs(), location="query")
 @api.response(200, loyalty.LoyaltyImportResult)
@@ -254,7 +256,6 @@ def import_members(args):
         raise DomainError(
             "invalid_rows", f"{len(result['errors'])} row(s) are not valid; nothing was imported.", details=result
         )
-    db.session.commit()
     return result
 
 

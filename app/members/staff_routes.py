@@ -16,6 +16,7 @@ from app.members import bp, loyalty, merge, messages, services
 from app.members.models import Member
 from app.scans import services as scans
 from app.staff.auth import current_actor, staff_page
+from app.transaction import writes
 
 
 class LoyaltyImportForm(FlaskForm):
@@ -64,6 +65,7 @@ def staff_member(member_id: int):
 
 @bp.route("/staff/members/import", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def import_members():
     """Upload the old POS's loyalty members as CSV; the result shows line by line.
 
@@ -78,12 +80,7 @@ def import_members():
                 job = loyalty.start_import_job(text, form.mode.data)
                 return redirect(url_for("members.import_progress", job_id=job.id))
             result = loyalty.import_csv(text, form.mode.data)
-            if result["written"]:
-                db.session.commit()
-            else:
-                db.session.rollback()
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     failed = form.errors or form.form_errors or (result and not result["written"] and result["errors"])
     page = render_template("members/staff/import.html", form=form, columns=loyalty.COLUMNS, result=result)

@@ -196,14 +196,14 @@ def record_snapshot(checked: Checked, actor: str = "") -> StockSnapshot:
 
 
 def start_snapshot_job(checked: Checked, actor: str = ""):
-    """A big count: the snapshot now, its report on the job runner (this commits)."""
+    """A big count: the snapshot now, its report on the job runner once the caller commits."""
     from app.jobs import services as jobs
 
     snapshot = create_snapshot(checked, actor)
     counts = [[pid, n] for pid, n in checked.counts.items()]
     job = jobs.start_job("stock_snapshot", len(counts), report_work, snapshot_id=snapshot.id, counts=counts)
     snapshot.job_id = job.id
-    db.session.commit()
+    db.session.flush()
     return snapshot, job
 
 

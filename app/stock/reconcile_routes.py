@@ -23,6 +23,7 @@ from app.staff.auth import allowed_locations, require_at, staff_page
 from app.stock import bp, reconcile
 from app.stock.reconcile_api import actor_label, lines_json
 from app.stock.snapshot_models import StockSnapshotLine
+from app.transaction import writes
 
 PAGE_SIZE = 100
 
@@ -55,6 +56,7 @@ def _taken_at(text: str, location: Location) -> datetime:
 
 @bp.route("/staff/stock/snapshots", methods=["GET", "POST"])
 @staff_page()
+@writes
 def snapshots():
     """Upload a count for a location; the counts received, newest first."""
     form = SnapshotForm()
@@ -73,10 +75,8 @@ def snapshots():
                 flash(f"Comparing {snapshot.rows} lines of {location.code} with our stock in the background.", "info")
                 return redirect(url_for("stock.snapshot", snapshot_id=snapshot.id))
             snapshot = reconcile.record_snapshot(checked, actor_label())
-            db.session.commit()
             return redirect(url_for("stock.snapshot", snapshot_id=snapshot.id))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
             bad_lines = error.details.get("errors", []) if isinstance(error.details, dict) else []
             form.form_errors += [f"Line {line['line']}: {line['message']}" for line in bad_lines[:20]]
