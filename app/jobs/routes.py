@@ -13,4 +13,4 @@ from app.staff.auth import staff_page
 def job_page(job_id: str):
     """Progress, then the outcome (a file to download, or the import's report)."""
     job = services.get_job(job_id)
-    return render_template("jobs/job.html", job=job, state=services.job_json(job))
+    return render_template("jobs/job.html", job=job, title=services.title(job), state=services.job_json(job))

@@ -44,6 +44,19 @@ class JobOut(ma.Schema):
     status_url = ma.fields.String()
 
 
+# What each kind of job does, as its page's title says it.
+TITLES = {
+    "labels_pdf": "Printing labels",
+    "product_import": "Importing products",
+    "loyalty_import": "Importing loyalty members",
+    "stock_snapshot": "Comparing a stock count",
+}
+
+
+def title(job: Job) -> str:
+    return TITLES.get(job.kind, "Working")
+
+
 def create_job(kind: str, total: int) -> Job:
     """A queued job row (use start_job to run one)."""
     job = Job(id=secrets.token_hex(16), kind=kind, total=total)
