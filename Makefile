@@ -23,6 +23,7 @@ bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_decode.py
 	@$(PY) bench/bench_events.py
 	@$(PY) bench/bench_reconcile.py
+	@$(PY) bench/bench_route.py
 
 migrate: setup
 	@$(FLASK) db upgrade

@@ -1,0 +1,1 @@
+"""Fulfilment: planning where an order's units come from (the router)."""
