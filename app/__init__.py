@@ -9,10 +9,13 @@ from flask_smorest import Api
 
 from app import extensions as ext
 from app.config import Config
+from app.core.schemas import ErrorOut
 
 
 class OneshelfApi(Api):
     """flask-smorest, with our error format (``app.errors``) instead of its own."""
+
+    ERROR_SCHEMA = ErrorOut  # the shape app.errors answers, in the document
 
     def _register_error_handlers(self) -> None:
         """Errors are handled app-wide in app.errors."""
@@ -55,6 +58,9 @@ def create_app(config: object | None = None) -> Flask:
     from app import transaction
 
     transaction.init_app(app)
+    from app.core.limits import init_app as init_limits
+
+    init_limits(app)
     _register_blueprints(app)
     from app.jobs.queue import init_app as init_job_queue
 
@@ -64,6 +70,9 @@ def create_app(config: object | None = None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
+    from app.core import headers
+
+    headers.init_app(app)
     _register_template_helpers(app)
     return app
 
@@ -131,12 +140,21 @@ def _register_blueprints(app: Flask) -> None:
                             " (an operation's description names the scope it needs; 403 insufficient_scope without"
                             " it) and to locations (403 other_location anywhere else)."
                         ),
-                    }
+                    },
+                    "member": {
+                        "type": "apiKey",
+                        "in": "cookie",
+                        "name": "session",
+                        "description": "A signed-in member's session (POST /api/v1/session); cookie writes need CSRF.",
+                    },
                 }
             },
             "security": [{"bearer": []}],
         },
     )
+    from app.core.limits import BoundedIntegerConverter, id_param_schema
+
+    api.register_converter(BoundedIntegerConverter, id_param_schema)
     for blueprint in (
         catalog_api,
         labels_api,

@@ -54,7 +54,10 @@ class Config:
         self.MESSAGE_SENDER = env.get("MESSAGE_SENDER", "outbox")
         self.MEDIA_PATH = str(instance / "media")
         self.JOBS_PATH = str(instance / "jobs")
+        self.IMAGES_PATH = str(instance / "images")  # uploaded product images, named by content hash
         self.RATELIMIT_STORAGE_URI = self.REDIS_URL or "memory://"
+        # Keeps the limits of installations sharing one Redis apart.
+        self.RATELIMIT_KEY_PREFIX = env.get("RATELIMIT_KEY_PREFIX", "")
         self.RATELIMIT_HEADERS_ENABLED = True
         # Redis down must not take sign-in down: limits fall back to this process's memory.
         self.RATELIMIT_SWALLOW_ERRORS = True
@@ -64,6 +67,11 @@ class Config:
         # How many proxies in front set X-Forwarded-*: then rate limits see the shopper's address.
         self.TRUSTED_PROXIES = int(env.get("TRUSTED_PROXIES", "0"))
         self.SIGNIN_RATE_LIMIT = env.get("SIGNIN_RATE_LIMIT", "10 per minute")
+        # Wrong passwords per account (staff or member), whatever the address; then it is locked.
+        self.SIGNIN_ACCOUNT_LIMIT = env.get("SIGNIN_ACCOUNT_LIMIT", "5 per 15 minutes")
+        self.REDEEM_RATE_LIMIT = env.get("REDEEM_RATE_LIMIT", "60 per minute")
+        # A staff session ends this many hours after sign-in, used or not (an absolute lifetime).
+        self.STAFF_SESSION_HOURS = float(env.get("STAFF_SESSION_HOURS", "12"))
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SECURE = self.PUBLIC_BASE_URL.startswith("https://")

@@ -125,7 +125,7 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return error_response(error.status, error.code, error.message, error.details)
+        return error_response(error.status, error.code, error.message, error.details, getattr(error, "headers", None))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

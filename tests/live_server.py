@@ -32,6 +32,7 @@ class LiveServer:
     instance_path: Path
     log_path: Path
     env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
 
     def url(self, path: str) -> str:
         """The absolute URL of a path on this server."""
@@ -111,11 +112,11 @@ def run_flask(args: list[str], env: dict[str, str]) -> str:
 @contextmanager
 def running_server(env: dict[str, str], log_path: Path, command: list[str] | None = None) -> Iterator[LiveServer]:
     """Start ``python -m app`` (or ``command``) with ``env``; stop it afterwards."""
-    server = LiveServer(env["PUBLIC_BASE_URL"], Path(env["INSTANCE_PATH"]), log_path, env)
     with log_path.open("ab") as log:
         process = subprocess.Popen(
             command or [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
         )
+    server = LiveServer(env["PUBLIC_BASE_URL"], Path(env["INSTANCE_PATH"]), log_path, env, process)
     try:
         _wait_healthy(server, process)
         yield server

@@ -78,3 +78,50 @@ def test_the_foundations_import_no_domain_above_them():
     for (source, target), where in edges.items():
         if source in allowed:
             assert target in allowed[source], f"{source} must not import {target}: {where}"
+
+
+DOOR_MODULES = ("routes.py", "api.py", "staff.py", "phone.py", "events.py")
+# Checkout commits its new prices with the 409, and the order before the card is charged.
+OWN_TRANSACTIONS = {("app/orders/api.py", "checkout")}
+
+
+def _is_door_module(path: Path) -> bool:
+    name = path.name
+    return name in DOOR_MODULES or name.endswith("_routes.py") or (name.startswith("api_") and name.endswith(".py"))
+
+
+def _hand_commits(path: Path, tree: ast.AST) -> list[tuple[str, int]]:
+    """(function, line) of every ``db.session.commit()`` call in a module."""
+    found = []
+    for func in ast.walk(tree):
+        if not isinstance(func, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        for node in ast.walk(func):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "commit"
+                and ast.unparse(node.func.value) == "db.session"
+            ):
+                found.append((func.name, node.lineno))
+    return found
+
+
+def test_request_doors_do_not_commit_by_hand():
+    """Pages, API views and Socket.IO handlers write through ``@writes`` / ``@socket_writes``."""
+    root = Path(__file__).resolve().parents[1]
+    offenders = []
+    for path in sorted((root / "app").rglob("*.py")):
+        if not _is_door_module(path):
+            continue
+        relative = path.relative_to(root).as_posix()
+        for func, line in _hand_commits(path, ast.parse(path.read_text())):
+            if (relative, func) not in OWN_TRANSACTIONS:
+                offenders.append(f"{relative}:{line} in {func}()")
+    assert not offenders, "commit through the transaction door instead:\n" + "\n".join(sorted(set(offenders)))
+
+
+def test_the_hand_commit_finder_finds_one():
+    tree = ast.parse("def view():\n    db.session.commit()\n")
+    assert _hand_commits(Path("routes.py"), tree) == [("view", 2)]
+    assert _is_door_module(Path("app/members/api_identity.py")) and not _is_door_module(Path("app/x/cli.py"))

@@ -37,3 +37,30 @@ def test_every_api_route_is_documented(app):
         if r.rule.startswith("/api/v1/") and not r.rule.endswith("openapi.json")
     }
     assert routes <= documented, routes - documented
+
+
+def _dummy(path: str) -> str:
+    """A path with every parameter filled (a number, else a code)."""
+    return re.sub(r"\{(\w+)\}", lambda m: "1" if m.group(1).endswith("id") else "X1", path)
+
+
+def test_the_document_tells_which_operations_are_public(client):
+    """An operation documented as public never asks an anonymous caller to authenticate; one
+    documented as needing a key or a member never serves an anonymous caller."""
+    spec = client.get("/api/v1/openapi.json").json
+    default = spec["security"]
+    public, closed = [], []
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            if method not in ("get", "post", "put", "patch", "delete"):
+                continue
+            security = operation.get("security", default)
+            (public if security == [] else closed).append((method, path))
+    assert ("post", "/api/v1/carts") in public
+    assert ("post", "/api/v1/products") in closed
+    for method, path in public:
+        answer = client.open(_dummy(path), method=method.upper(), json={})
+        assert answer.status_code != 401, (method, path, answer.json)
+    for method, path in closed:
+        answer = client.open(_dummy(path), method=method.upper(), json={})
+        assert answer.status_code >= 400, (method, path, answer.status_code)

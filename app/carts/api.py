@@ -10,13 +10,14 @@ from flask import request
 from flask_smorest import Blueprint
 
 from app.carts import schemas, services
-from app.db import begin_write
-from app.extensions import csrf, db
+from app.core.schemas import PUBLIC
+from app.extensions import csrf
 from app.idempotency.services import idempotent
 from app.kiosks import auth as kiosk_auth
 from app.kiosks import services as kiosks
 from app.members.auth import current_member
 from app.staff.auth import current_actor
+from app.transaction import writes
 
 api = Blueprint("carts_api", __name__, url_prefix="/api/v1", description="Carts")
 
@@ -45,10 +46,11 @@ def cart_for_caller(cart_id: str):
 
 
 @api.route("/carts", methods=["POST"])
+@writes
 @api.response(201, schemas.CartOut)
+@api.doc(security=PUBLIC)
 def create_cart():
     """The caller's open cart: a member's, a kiosk session's (joined to its member once known), or a new guest cart."""
-    begin_write(db.session)
     who = _caller()
     member_id = who["member_id"] or who["kiosk_member_id"]
     if member_id is not None:
@@ -57,12 +59,12 @@ def create_cart():
         cart = services.open_cart(kiosk_session_id=who["kiosk_session_id"])
     else:
         cart = services.open_cart()
-    db.session.commit()
     return services.cart_json(cart)
 
 
 @api.route("/carts/<cart_id>", methods=["GET"])
 @api.response(200, schemas.CartOut)
+@api.doc(security=PUBLIC)
 def get_cart(cart_id: str):
     """A cart with its lines, what is held and the total."""
     return services.cart_json(cart_for_caller(cart_id))
@@ -72,6 +74,7 @@ def get_cart(cart_id: str):
 @idempotent
 @api.arguments(schemas.AddLineIn())
 @api.response(201, schemas.CartOut)
+@api.doc(security=PUBLIC)
 def add_line(body, cart_id: str):
     """Add units by a scanned code or a SKU; they are held at the store (409 when not enough are left).
 
@@ -86,6 +89,7 @@ def add_line(body, cart_id: str):
 @idempotent
 @api.arguments(schemas.QuantityIn())
 @api.response(200, schemas.CartOut)
+@api.doc(security=PUBLIC)
 def change_line(body, cart_id: str, line_id: int):
     """Change a line's quantity; the hold follows (409 when more are wanted than are left)."""
     cart = cart_for_caller(cart_id)
@@ -96,6 +100,7 @@ def change_line(body, cart_id: str, line_id: int):
 @api.route("/carts/<cart_id>/lines/<int:line_id>", methods=["DELETE"])
 @idempotent
 @api.response(200, schemas.CartOut)
+@api.doc(security=PUBLIC)
 def remove_line(cart_id: str, line_id: int):
     """Take a line out of the cart; its units go back on the shelf."""
     cart = cart_for_caller(cart_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.catalog.schemas import StrictSchema
+from app.core.schemas import quantity_range
 
 
 class AddLineIn(StrictSchema):
@@ -12,14 +13,14 @@ class AddLineIn(StrictSchema):
         load_default=None, metadata={"description": "A scanned shelf label (code or URL) or barcode."}
     )
     sku = ma.fields.String(load_default=None)
-    qty = ma.fields.Integer(load_default=1, strict=True)
+    qty = ma.fields.Integer(load_default=1, strict=True, validate=quantity_range)
     location = ma.fields.String(
         load_default=None, metadata={"description": "Store code; a shelf label says it, a barcode or SKU needs it."}
     )
 
 
 class QuantityIn(StrictSchema):
-    qty = ma.fields.Integer(required=True, strict=True)
+    qty = ma.fields.Integer(required=True, strict=True, validate=quantity_range)
 
 
 class CartLineOut(ma.Schema):

@@ -6,9 +6,8 @@ from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.catalog import importer, schemas, services
+from app.catalog import images, importer, schemas, services
 from app.errors import DomainError
-from app.extensions import db
 from app.jobs import services as jobs
 from app.staff.auth import require_api_role
 from app.transaction import writes
@@ -26,13 +25,13 @@ class Locations(MethodView):
         items, cursor = services.list_locations(args["kind"], args["cursor"], args["limit"])
         return {"items": items, "next_cursor": cursor}
 
+    @writes
     @api.arguments(schemas.LocationIn())
     @api.response(201, schemas.LocationOut)
     @require_api_role("admin", scope="catalog:write")
     def post(self, body):
         """Add a store or a warehouse."""
         location = services.create_location(**body)
-        db.session.commit()
         return location
 
 
@@ -57,6 +56,7 @@ class Products(MethodView):
         )
         return {"items": items, "next_cursor": cursor}
 
+    @writes
     @api.arguments(schemas.ProductIn())
     @api.response(201, schemas.ProductOut)
     @require_api_role("admin", scope="catalog:write")
@@ -64,7 +64,6 @@ class Products(MethodView):
         """Add a product; it gets a shelf label at every location."""
         fields = schemas.product_fields(body, current_app.config["DEFAULT_CURRENCY"])
         product = services.create_product(body["sku"], **fields)
-        db.session.commit()
         return product
 
 
@@ -76,6 +75,7 @@ class ProductBySku(MethodView):
         """One product by SKU."""
         return services.get_product(sku)
 
+    @writes
     @api.arguments(schemas.ProductPatch())
     @api.response(200, schemas.ProductOut)
     @require_api_role("admin", scope="catalog:write")
@@ -84,8 +84,38 @@ class ProductBySku(MethodView):
         product = services.get_product(sku)
         fields = schemas.product_fields(body, product.currency)
         services.update_product(product, **fields)
-        db.session.commit()
         return product
+
+
+@api.route("/products/<sku>/image", methods=["PUT"])
+@writes
+@api.response(200, schemas.ProductOut)
+@api.doc(
+    requestBody={
+        "description": "The image bytes (PNG, JPEG or WebP, at most 5 MB), or a multipart field ``file``.",
+        "content": {
+            **{kind: {"schema": {"type": "string", "format": "binary"}} for kind in images.CONTENT_TYPES},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}
+            },
+        },
+    }
+)
+@require_api_role("admin", scope="catalog:write")
+def put_product_image(sku):
+    """Upload a product's image; it is checked, re-encoded and served from ``/images/``."""
+    product = services.get_product(sku)
+    if request.content_length is not None and request.content_length > images.MAX_IMAGE_BYTES + 64 * 1024:
+        raise DomainError("image_too_large", "An image may be at most 5 MB.", status=413)
+    if "file" in request.files:
+        upload = request.files["file"]
+        data, content_type = upload.stream.read(images.MAX_IMAGE_BYTES + 1), upload.mimetype
+    else:
+        data, content_type = request.get_data(), request.mimetype
+    if not data:
+        raise DomainError("empty_file", "Send the image as the body or as the 'file' field.", status=400)
+    services.update_product(product, image=images.store_image(data, content_type))
+    return product
 
 
 @api.route("/products/import", methods=["POST"])

@@ -15,8 +15,9 @@ from flask import Response, current_app
 from sqlalchemy import select
 
 from app.catalog import services
+from app.catalog.images import check_image_url
 from app.catalog.models import Product
-from app.core.csvfiles import count_rows, decode  # noqa: F401 - callers use them from here
+from app.core.csvfiles import count_rows, decode, spreadsheet_safe, unescape_cell  # noqa: F401 - callers use them from here
 from app.errors import DomainError
 from app.extensions import db
 from app.money import check_currency, parse_amount, to_decimal_text
@@ -68,8 +69,12 @@ def _parse_row(row: dict[str, str], default_currency: str) -> dict[str, Any]:
     if active not in TRUE | FALSE:
         raise _FieldError("active", "active must be true or false.")
     values["active"] = active in TRUE
-    for field in ("category", "description", "image"):
+    for field in ("category", "description"):
         values[field] = (row.get(field) or "").strip()
+    try:
+        values["image"] = check_image_url(row.get("image"))
+    except DomainError as error:
+        raise _FieldError("image", error.message) from None
     return values
 
 
@@ -102,6 +107,7 @@ def check_rows(text: str, report=None) -> tuple[list[dict[str, Any]], list[dict[
         try:
             if None in row:
                 raise _FieldError(None, "This line has more values than the header has columns.")
+            row = {name: unescape_cell(value or "") for name, value in row.items()}
             values = _parse_row(row, default_currency)
             if sku in seen_sku:
                 raise _FieldError("sku", f"SKU {sku} is also on line {seen_sku[sku]}.")
@@ -173,19 +179,18 @@ def export_rows() -> str:
     writer = csv.writer(out)
     writer.writerow(COLUMNS)
     for p in db.session.scalars(select(Product).order_by(Product.id)):
-        writer.writerow(
-            [
-                p.sku,
-                p.name,
-                to_decimal_text(p.price_amount, p.currency),
-                p.currency,
-                p.barcode or "",
-                p.category,
-                p.description,
-                p.image,
-                "true" if p.active else "false",
-            ]
-        )
+        row = [
+            p.sku,
+            p.name,
+            to_decimal_text(p.price_amount, p.currency),
+            p.currency,
+            p.barcode or "",
+            p.category,
+            p.description,
+            p.image,
+            "true" if p.active else "false",
+        ]
+        writer.writerow([spreadsheet_safe(cell) for cell in row])
     return out.getvalue()
 
 

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import BooleanField, FloatField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.catalog import bp, importer, services, signals
+from app.catalog import bp, images, importer, services, signals
 from app.catalog.models import LOCATION_KINDS
 from app.core import hooks
 from app.errors import DomainError
-from app.extensions import db
 from app.money import parse_amount, to_decimal_text
 from app.staff.auth import staff_page
 from app.transaction import writes
@@ -35,7 +34,14 @@ class ProductForm(FlaskForm):
     currency = StringField("Currency", validators=[DataRequired(), Length(min=3, max=3)])
     barcode = StringField("Old barcode (EAN-13 / UPC-A)", validators=[Optional()])
     category = StringField("Category", validators=[Optional(), Length(max=80)])
-    image = StringField("Image URL", validators=[Optional(), Length(max=500)])
+    image = StringField(
+        "Image", validators=[Optional(), Length(max=500)], description="Uploaded image address; empty for none"
+    )
+    image_file = FileField(
+        "Upload an image",
+        validators=[FileAllowed(["png", "jpg", "jpeg", "webp"], "A PNG, JPEG or WebP image.")],
+        description="PNG, JPEG or WebP, at most 5 MB",
+    )
     description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
     active = BooleanField("Sold now", default=True)
 
@@ -51,6 +57,7 @@ class ImportForm(FlaskForm):
 
 @bp.route("/staff/locations", methods=["GET", "POST"])
 @staff_page()
+@writes
 def locations():
     """Stores and warehouses; admins add new ones."""
     form = LocationForm()
@@ -66,11 +73,9 @@ def locations():
                 form.longitude.data,
                 form.timezone.data.strip(),
             )
-            db.session.commit()
             flash(f"{location.name} added; every product has a label there now.", "info")
             return redirect(url_for("catalog.locations"))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("catalog/locations.html", form=form, locations=services.all_locations()), status
@@ -100,6 +105,14 @@ def products():
     )
 
 
+def _form_image(form: ProductForm) -> str:
+    """The uploaded file's URL when one was sent, else the image field as typed."""
+    upload = form.image_file.data
+    if upload and getattr(upload, "filename", ""):
+        return images.store_image(upload.stream.read(images.MAX_IMAGE_BYTES + 1), upload.mimetype)
+    return form.image.data or ""
+
+
 def _form_fields(form: ProductForm) -> dict:
     currency = form.currency.data.strip().upper()
     return {
@@ -108,7 +121,7 @@ def _form_fields(form: ProductForm) -> dict:
         "currency": currency,
         "barcode": form.barcode.data or None,
         "category": form.category.data or "",
-        "image": form.image.data or "",
+        "image": _form_image(form),
         "description": form.description.data or "",
         "active": form.active.data,
     }
@@ -116,6 +129,7 @@ def _form_fields(form: ProductForm) -> dict:
 
 @bp.route("/staff/products/new", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def new_product():
     """Add a product."""
     form = ProductForm()
@@ -124,11 +138,9 @@ def new_product():
     if form.validate_on_submit():
         try:
             product = services.create_product(form.sku.data, **_form_fields(form))
-            db.session.commit()
             flash(f"{product.name} added with a label at every location.", "info")
             return redirect(url_for("catalog.product", sku=product.sku))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("catalog/product_form.html", form=form, product=None), status
@@ -136,6 +148,7 @@ def new_product():
 
 @bp.route("/staff/products/<sku>", methods=["GET", "POST"])
 @staff_page()
+@writes
 def product(sku: str):
     """A product: edit it (admins) and see its labels."""
     product = services.get_product(sku)
@@ -146,11 +159,9 @@ def product(sku: str):
         _require_admin()
         try:
             services.update_product(product, **_form_fields(form))
-            db.session.commit()
             flash("Saved.", "info")
             return redirect(url_for("catalog.product", sku=product.sku))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     items = hooks.answer(signals.labels_of, product, default=[])
     status = 422 if form.errors or form.form_errors else 200
@@ -172,6 +183,16 @@ def import_products():
             form.form_errors.append(error.message)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("catalog/import.html", form=form, columns=importer.COLUMNS), status
+
+
+@bp.get("/images/<name>")
+def image(name: str):
+    """An uploaded product image; its name is its content hash, so it may be cached for good."""
+    if not images.IMAGE_NAME_RE.match(name):
+        abort(404)
+    response = send_from_directory(current_app.config["IMAGES_PATH"], name, max_age=31536000)
+    response.cache_control.immutable = True
+    return response
 
 
 @bp.get("/staff/products/export.csv")

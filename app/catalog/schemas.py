@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.catalog.models import LOCATION_KINDS
+from app.core.schemas import amount_range
 
 
 class StrictSchema(ma.Schema):
@@ -23,8 +24,13 @@ class LocationIn(StrictSchema):
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=120))
     kind = ma.fields.String(required=True, validate=validate.OneOf(LOCATION_KINDS))
     address = ma.fields.String(load_default="", validate=validate.Length(max=255))
-    latitude = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False)
-    longitude = ma.fields.Float(load_default=None, allow_none=True, allow_nan=False)
+    # The ranges are checked by the service (422 invalid_coordinates); here they are documented.
+    latitude = ma.fields.Float(
+        load_default=None, allow_none=True, allow_nan=False, metadata={"minimum": -90, "maximum": 90}
+    )
+    longitude = ma.fields.Float(
+        load_default=None, allow_none=True, allow_nan=False, metadata={"minimum": -180, "maximum": 180}
+    )
     timezone = ma.fields.String(load_default="UTC")
 
 
@@ -51,8 +57,8 @@ class Price(StrictSchema):
     amount = ma.fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=0),
-        metadata={"description": "Integer minor units (cents, fen)."},
+        validate=amount_range,
+        metadata={"description": "Integer minor units (cents, fen), below 10**9."},
     )
     currency = ma.fields.String(
         load_default=None,
@@ -74,7 +80,12 @@ class ProductPatch(StrictSchema):
 
 
 class ProductIn(ProductPatch):
-    sku = ma.fields.String(required=True, validate=validate.Length(min=1, max=64))
+    # The pattern is checked by the service (422 invalid_sku); here it is documented.
+    sku = ma.fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"},
+    )
     name = ma.fields.String(required=True, validate=validate.Length(min=1, max=200))
     price = ma.fields.Nested(Price, required=True)
 

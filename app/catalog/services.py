@@ -11,6 +11,7 @@ from stdnum import ean
 from stdnum.exceptions import ValidationError
 
 from app.catalog import signals
+from app.catalog.images import check_image_url
 from app.catalog.models import LOCATION_KINDS, Location, Product
 from app.core.pagination import paginate
 from app.errors import Conflict, DomainError, NotFound
@@ -135,9 +136,11 @@ def _validated(fields: dict[str, Any]) -> dict[str, Any]:
             raise DomainError("invalid_price", "price.amount must be a whole number of minor units, zero or more.")
     if "barcode" in out:
         out["barcode"] = normalise_barcode(out["barcode"])
-    for text_field in ("description", "image", "category"):
+    for text_field in ("description", "category"):
         if text_field in out:
             out[text_field] = (out[text_field] or "").strip()
+    if "image" in out:
+        out["image"] = check_image_url(out["image"])
     return out
 
 

@@ -21,6 +21,7 @@ from app.db import begin_write
 from app.errors import DomainError
 from app.extensions import db
 from app.idempotency.models import IdempotencyRecord
+from app.transaction import writes
 
 HEADER = "Idempotency-Key"
 
@@ -127,6 +128,8 @@ def idempotent(view=None, *, required: bool = False, check: Callable[[], None] |
                         body=response.get_json(),
                     )
                 )
+            # The one commit outside the door: the stored answer must land with the view's writes,
+            # and a key taken meanwhile is an IntegrityError to answer from here (see ``writes``).
             db.session.commit()
         except IntegrityError:
             # Another request with this key committed first: undo ours, answer with theirs.
@@ -141,9 +144,8 @@ def idempotent(view=None, *, required: bool = False, check: Callable[[], None] |
 
 
 def _run(view, args, kwargs):
-    response = view(*args, **kwargs)
-    db.session.commit()
-    return response
+    """Without a key: the view in one transaction, as ``writes`` does."""
+    return writes(view)(*args, **kwargs)
 
 
 def purge_expired(keep_hours: int = 24) -> int:

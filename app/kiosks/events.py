@@ -10,9 +10,8 @@ from flask import request, session
 from flask_socketio import join_room, leave_room, rooms
 from sqlalchemy.exc import IntegrityError
 
-from app.db import begin_write
 from app.errors import DomainError, error_ack
-from app.extensions import db, socketio
+from app.extensions import socketio
 from app.kiosks import auth, presence, scanning, schemas, services
 from app.members import auth as member_auth
 from app.members import services as members
@@ -69,25 +68,26 @@ def kiosk_scan(data=None):
     device_id = presence.device_id_of(request.sid)
     try:
         body = schemas.KioskScanIn().load(data if isinstance(data, dict) else {})
-        begin_write(db.session)
-        device = services.live_device(device_id)
-        if device is None:
-            raise DomainError("unauthorized", "Connect with a valid kiosk token to send scans.", status=401)
-        received = scanning.receive_scan(
-            device, body["id"], body["code"], symbology=body["symbology"], seen_at=body["seen_at"]
-        )
-        db.session.commit()
-        return _scan_ack(received)
     except ma.ValidationError as error:
         return error_ack(_validationerror_ack(error))
-    except DomainError as error:
-        db.session.rollback()
-        return error_ack(error)
+    try:
+        return _record_scan(device_id, body)
     except IntegrityError:
         # The same scan, sent again while the first was still being recorded: that one counts.
-        db.session.rollback()
         device = services.live_device(device_id)
         earlier = scanning.find_scan(device, body["id"]) if device else None
         if earlier is None:
             raise
         return _scan_ack(scanning.Received(earlier, True, scanning.result_of(earlier, device.location)))
+
+
+@socket_writes
+def _record_scan(device_id, body: dict) -> dict:
+    """Record one scan of a live kiosk, in one transaction."""
+    device = services.live_device(device_id)
+    if device is None:
+        raise DomainError("unauthorized", "Connect with a valid kiosk token to send scans.", status=401)
+    received = scanning.receive_scan(
+        device, body["id"], body["code"], symbology=body["symbology"], seen_at=body["seen_at"]
+    )
+    return _scan_ack(received)

@@ -9,13 +9,13 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from app.catalog import services as catalog
 from app.core import hooks
-from app.db import begin_write
 from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.kiosks import auth, bp, schemas, services, signals
 from app.kiosks.models import Device, KioskSession
 from app.members.auth import current_member
 from app.staff.auth import staff_page
+from app.transaction import writes
 
 # ---- the kiosk screen ------------------------------------------------------------------
 
@@ -44,9 +44,9 @@ def _cart_of(kiosk_session: KioskSession) -> dict | None:
 
 
 @bp.get("/kiosk")
+@writes
 def kiosk_screen():
     """The full-screen kiosk page; open it once as ``/kiosk?token=<device token>``."""
-    begin_write(db.session)
     if "token" in request.args:
         device = services.verify_device_token(request.args["token"])
         if device is None:
@@ -59,7 +59,6 @@ def kiosk_screen():
     if device is None:
         return _not_registered("This screen is not signed in as a kiosk. Staff: open /kiosk?token=<device token>.")
     state = _screen_state(device)
-    db.session.commit()
     response = make_response(
         render_template(
             "kiosks/screen.html", device=device, state=state, idle_seconds=current_app.config["KIOSK_IDLE_SECONDS"]
@@ -70,22 +69,20 @@ def kiosk_screen():
 
 
 @bp.post("/kiosk/pairing")
+@writes
 def kiosk_pairing():
     """The screen asks for its next pairing code (JSON; CSRF in the X-CSRFToken header)."""
-    begin_write(db.session)
     state = _screen_state(auth.calling_screen())
-    db.session.commit()
     return jsonify(state)
 
 
 @bp.post("/kiosk/session/end")
+@writes
 def kiosk_session_end():
     """The shopper is done: a new, anonymous session starts (JSON)."""
-    begin_write(db.session)
     device = auth.calling_screen()
     services.start_session(device)
     state = _screen_state(device)
-    db.session.commit()
     return jsonify(state)
 
 
@@ -97,7 +94,6 @@ class PairForm(FlaskForm):
 
 
 def _refused(error: DomainError):
-    db.session.rollback()
     return render_template("kiosks/pair_refused.html", error=error), error.status
 
 
@@ -128,22 +124,20 @@ def pair(token: str):
 
 
 @bp.post("/pair/<token>")
+@writes
 def pair_answer(token: str):
     """The phone said yes (the kiosk session becomes the member's) or no (nothing happens)."""
-    begin_write(db.session)
     if not PairForm().validate_on_submit():
         return _refused(DomainError("form_expired", "The form expired. Scan the code on the kiosk again.", status=400))
     member = current_member()
     if member is None:
         return redirect(url_for("members.sign_in_page", next=request.path))
     if request.form.get("answer") != "yes":
-        db.session.rollback()
         return render_template("kiosks/pair_declined.html")
     try:
         kiosk_session = services.confirm_pairing(token, member)
     except DomainError as error:
         return _refused(error)
-    db.session.commit()
     return redirect(url_for("kiosks.paired", session_id=kiosk_session.id))
 
 
@@ -176,19 +170,19 @@ class DeviceForm(FlaskForm):
 
 @bp.route("/staff/kiosks", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def devices():
     """List, register and revoke kiosks; a new kiosk's token is shown once."""
     form = DeviceForm()
     form.location.choices = [(loc.code, f"{loc.name} ({loc.code})") for loc in catalog.all_locations()]
-    new_device, new_token = None, None
+    new_device, new_token, status = None, None, 200
     if form.validate_on_submit():
         try:
             new_device, new_token = services.create_device(form.location.data, form.name.data, form.number.data)
-            db.session.commit()
             form.name.data, form.number.data = "", None  # ready for the next kiosk
         except DomainError as error:
-            db.session.rollback()
             flash(error.message, "error")
+            status = 422
     screen_url = f"{current_app.config['PUBLIC_BASE_URL']}{url_for('kiosks.kiosk_screen')}"
     return render_template(
         "kiosks/devices.html",
@@ -197,14 +191,14 @@ def devices():
         new_device=new_device,
         new_token=new_token,
         screen_url=screen_url,
-    )
+    ), status
 
 
 @bp.post("/staff/kiosks/<prefix>/revoke")
 @staff_page("admin")
+@writes
 def revoke_device(prefix: str):
     """Revoke one kiosk: its token and its screen stop working at once."""
     device = services.revoke_device(prefix)
-    db.session.commit()
     flash(f"{device.name} ({device.label} at {device.location.name}) revoked.", "info")
     return redirect(url_for("kiosks.devices"))

@@ -9,7 +9,7 @@ from flask import Response, current_app, jsonify, request
 from flask_smorest import Blueprint
 
 from app.catalog import services as catalog
-from app.extensions import db
+from app.core.schemas import PUBLIC
 from app.jobs import services as jobs
 from app.labels import qr, schemas, services
 from app.staff.auth import require_api_role, require_at
@@ -66,6 +66,7 @@ def get_label(code: str):
 
 
 @api.route("/labels/<code>/replace", methods=["POST"])
+@writes
 @api.response(201, schemas.LabelOut)
 @require_api_role("clerk", scope="labels:write")
 def replace_label(code: str):
@@ -73,7 +74,6 @@ def replace_label(code: str):
     label = services.resolve(code)
     require_at(label.location_id, label.location.code)
     new = services.replace_label(label)
-    db.session.commit()
     return new
 
 
@@ -99,6 +99,7 @@ def _qr_response(code: str, kind: str) -> Response:
 
 @api.route("/labels/<code>/qr.png")
 @api.response(200, description="The label's QR code as PNG.", content_type="image/png")
+@api.doc(security=PUBLIC)
 def label_qr_png(code: str):
     """The QR image of a label (public: it holds only the label's URL)."""
     return _qr_response(code, "png")
@@ -106,6 +107,7 @@ def label_qr_png(code: str):
 
 @api.route("/labels/<code>/qr.svg")
 @api.response(200, description="The label's QR code as SVG.", content_type="image/svg+xml")
+@api.doc(security=PUBLIC)
 def label_qr_svg(code: str):
     """The QR image of a label as SVG."""
     return _qr_response(code, "svg")

@@ -9,6 +9,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -202,10 +203,20 @@ def _qr_ops(url: str, mask: int, sheet: _Sheet, x: float, y: float) -> str:
 def _draw_label(c: Canvas, sheet: _Sheet, label: LabelData, mask: int, x: float, y: float) -> None:
     """Draw one label with its cell's bottom-left corner at (x, y)."""
     qr_x = x + sheet.qr_inset
-    qr_y = y + (sheet.cell_h - sheet.qr_box) / 2
+    # The QR sits high enough to leave a strip under it for the host its URL opens.
+    host_size = sheet.code_size - 1
+    qr_y = y + min(sheet.cell_h - sheet.qr_box, max((sheet.cell_h - sheet.qr_box) / 2, 1.4 * host_size))
     # Raw operators go straight into the page stream (reportlab's own list of
     # them): its path API costs a method call and float formatting per rect.
     c._code.append(_qr_ops(label.url, mask, sheet, qr_x, qr_y))
+    # A sticker over the QR pointing elsewhere is told apart by this readable host.
+    host = _clean(urlsplit(label.url).netloc.rpartition("@")[2].lower())
+    c.setFont(FONT, host_size)
+    c.drawCentredString(
+        qr_x + sheet.qr_box / 2,
+        max(y + 0.3 * host_size, qr_y - 1.05 * host_size),
+        _truncate(host, FONT, host_size, sheet.qr_box),
+    )
 
     # Text lives right of the quiet zone, so it can never touch the QR.
     tx = qr_x + sheet.qr_box + sheet.text_gap

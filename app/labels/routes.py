@@ -8,7 +8,6 @@ from wtforms import RadioField, SelectField
 
 from app.catalog import services as catalog
 from app.errors import DomainError
-from app.extensions import db
 from app.labels import bp, services
 from app.staff.auth import staff_page
 from app.transaction import writes
@@ -79,9 +78,9 @@ def reprint():
 
 @bp.post("/staff/labels/<code>/replace")
 @staff_page()
+@writes
 def replace(code: str):
     """Retire a damaged or lost label and issue a new code."""
     new = services.replace_label(services.resolve(code))
-    db.session.commit()
     flash(f"Label {code} retired; new label {new.code}. Print it and put it on the shelf.", "info")
     return redirect(url_for("catalog.product", sku=new.product.sku))

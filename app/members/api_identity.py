@@ -9,8 +9,9 @@ from flask_smorest import Blueprint
 from marshmallow import validate
 
 from app.catalog.schemas import StrictSchema
+from app.core.schemas import MEMBER, PUBLIC
 from app.errors import DomainError
-from app.extensions import db, limiter, signin_limit
+from app.extensions import limiter, signin_limit
 from app.jobs import services as jobs
 from app.members import auth, loyalty, merge, services, verification
 from app.members.models import Member
@@ -137,40 +138,43 @@ def member_by_id(member_id: int) -> Member:
 
 
 @api.route("/members/me/identifiers", methods=["POST"])
+@writes
 @limiter.limit(signin_limit)
 @auth.require_member_api
 @api.arguments(IdentifierIn())
 @api.response(201, OwnIdentifierOut)
+@api.doc(security=MEMBER)
 def add_identifier(body):
     """Add an e-mail or phone to my account (409 if another member has it); a code is sent to it."""
     identifier = verification.add_identifier(auth.current_member(), body["kind"], body["value"])
-    db.session.commit()
     return identifier
 
 
 @api.route("/members/me/identifiers/verify", methods=["POST"])
+@writes
 @limiter.limit(signin_limit)
 @auth.require_member_api
 @api.arguments(VerifyIn())
 @api.response(200, OwnIdentifierOut)
+@api.doc(security=MEMBER)
 def verify_identifier(body):
     """Confirm my e-mail or phone with the code sent to it (5 attempts per code)."""
     with verification.attempts_count():
         identifier = verification.verify_identifier(auth.current_member(), body["kind"], body["value"], body["code"])
-    db.session.commit()
     return identifier
 
 
 @api.route("/members/me/identifiers/resend", methods=["POST"])
+@writes
 @limiter.limit(signin_limit)
 @auth.require_member_api
 @api.arguments(IdentifierIn())
 @api.response(202, MessageOut)
+@api.doc(security=MEMBER)
 def resend_code(body):
     """Send a new code to my unverified e-mail or phone."""
     identifier = verification.own_identifier(auth.current_member(), body["kind"], body["value"])
     verification.send_identifier_code(identifier)
-    db.session.commit()
     return {"message": "We sent a new code."}
 
 
@@ -180,25 +184,27 @@ RESET_SENT = "If an account has this e-mail or phone, we sent it a code. It work
 
 
 @api.route("/password-resets", methods=["POST"])
+@writes
 @limiter.limit(signin_limit)
 @api.arguments(ResetIn())
 @api.response(202, MessageOut)
+@api.doc(security=PUBLIC)
 def request_reset(body):
     """Send a reset code to the account's e-mail or phone; the answer is the same for unknown accounts."""
     verification.request_reset(body["login"])
-    db.session.commit()
     return {"message": RESET_SENT}
 
 
 @api.route("/password-resets/confirm", methods=["POST"])
+@writes
 @limiter.limit(signin_limit)
 @api.arguments(ResetConfirmIn())
 @api.response(204)
+@api.doc(security=PUBLIC)
 def confirm_reset(body):
     """Set a new password with the code; every device is signed out. Wrong codes answer 422."""
     with verification.attempts_count():
         verification.reset_password(body["login"], body["code"], body["password"])
-    db.session.commit()
 
 
 # ---- staff -----------------------------------------------------------------------------
@@ -270,6 +276,7 @@ def merge_preview(args, member_id: int):
 
 
 @api.route("/members/<int:member_id>/merge", methods=["POST"])
+@writes
 @require_api_role("admin", scope="members:write")
 @api.arguments(MergeFrom())
 @api.response(200, MergeOut)
@@ -279,5 +286,4 @@ def merge_members(body, member_id: int):
     actor = current_actor()
     staff_user = current_user._get_current_object() if actor.kind == "staff" else None
     record = merge.merge(kept, merged, staff_user, actor="" if staff_user else f"api-key:{actor.id} {actor.name}")
-    db.session.commit()
     return record

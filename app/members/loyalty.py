@@ -84,7 +84,7 @@ def _parse_row(row: dict[str, str]) -> dict[str, Any]:
         except DomainError as error:
             raise _FieldError(kind, error.message) from None
     points = (row.get("points") or "").strip() or "0"
-    if not points.isdigit() or int(points) > MAX_POINTS:
+    if not points.isascii() or not points.isdigit() or len(points) > 12 or int(points) > MAX_POINTS:
         raise _FieldError("points", f"points must be a whole number from 0 to {MAX_POINTS}.")
     values["points"] = int(points)
     return values

@@ -8,8 +8,9 @@ from wtforms import PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
-from app.extensions import db, limiter, signin_limit
+from app.extensions import limiter, signin_limit
 from app.members import auth, bp, services, verification
+from app.transaction import writes
 
 RESET_SENT = "If an account has this e-mail or phone, we sent it a code. It works for 10 minutes."
 
@@ -36,17 +37,16 @@ class VerifyForm(FlaskForm):
 
 @bp.route("/account/reset", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
+@writes
 def reset_request_page():
     """Ask for a reset code; the answer is the same whether the account exists or not."""
     form = ResetRequestForm()
     if form.validate_on_submit():
         try:
             verification.request_reset(form.login.data)
-            db.session.commit()
             flash(RESET_SENT, "info")
             return redirect(url_for("members.reset_confirm_page", login=form.login.data))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("members/reset/request.html", form=form), status
@@ -54,6 +54,7 @@ def reset_request_page():
 
 @bp.route("/account/reset/confirm", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
+@writes
 def reset_confirm_page():
     """Enter the code and a new password; every device is signed out."""
     form = ResetConfirmForm()
@@ -61,15 +62,11 @@ def reset_confirm_page():
         form.login.data = request.args.get("login", "")
     if form.validate_on_submit():
         try:
-            verification.reset_password(form.login.data, form.code.data, form.password.data)
-            db.session.commit()
+            with verification.attempts_count():
+                verification.reset_password(form.login.data, form.code.data, form.password.data)
             flash("Your password is changed. Sign in with the new one.", "info")
             return redirect(url_for("members.sign_in_page"))
-        except verification.CodeRejected as error:
-            db.session.commit()  # the wrong attempt counts
-            form.form_errors.append(error.message)
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("members/reset/confirm.html", form=form), status
@@ -106,7 +103,6 @@ def _verify_form(identifiers=None) -> VerifyForm:
 
 
 def _done(message: str, identifier: str | None = None):
-    db.session.commit()
     flash(message, "info")
     return redirect(url_for("members.verify_page", identifier=identifier))
 
@@ -114,6 +110,7 @@ def _done(message: str, identifier: str | None = None):
 @bp.route("/account/verify", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
 @auth.member_page
+@writes
 def verify_page():
     """Confirm my e-mail or phone with the code sent to it (5 attempts per code)."""
     form = _verify_form()
@@ -123,12 +120,9 @@ def verify_page():
         return _verify_page(verify_form=form)
     kind, _, value = form.identifier.data.partition(":")
     try:
-        identifier = verification.verify_identifier(auth.current_member(), kind, value, form.code.data or "")
-    except verification.CodeRejected as error:
-        db.session.commit()  # the wrong attempt counts
-        return _verify_page(verify_form=form, error=error.message)
+        with verification.attempts_count():
+            identifier = verification.verify_identifier(auth.current_member(), kind, value, form.code.data or "")
     except DomainError as error:
-        db.session.rollback()
         return _verify_page(verify_form=form, error=error.message)
     return _done(f"{identifier.value} is confirmed.")
 
@@ -136,6 +130,7 @@ def verify_page():
 @bp.post("/account/verify/resend")
 @limiter.limit(signin_limit)
 @auth.member_page
+@writes
 def resend_code_page():
     """Send a new code to one of my unverified identifiers."""
     form = _verify_form()
@@ -145,7 +140,6 @@ def resend_code_page():
     try:
         verification.send_identifier_code(verification.own_identifier(auth.current_member(), kind, value))
     except DomainError as error:
-        db.session.rollback()
         return _verify_page(verify_form=form, error=error.message)
     return _done(f"We sent a new code to {value}.", form.identifier.data)
 
@@ -153,6 +147,7 @@ def resend_code_page():
 @bp.post("/account/verify/add")
 @limiter.limit(signin_limit)
 @auth.member_page
+@writes
 def add_identifier_page():
     """Add an e-mail or phone to my account; a code is sent to it."""
     form = AddIdentifierForm(prefix="add")
@@ -161,7 +156,6 @@ def add_identifier_page():
     try:
         identifier = verification.add_identifier(auth.current_member(), form.kind.data, form.value.data)
     except DomainError as error:
-        db.session.rollback()
         return _verify_page(add_form=form, error=error.message)
     if identifier.verified:
         return _done(f"{identifier.value} is already confirmed.")

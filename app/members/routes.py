@@ -9,10 +9,12 @@ from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
+from app import lockout
 from app.errors import DomainError
-from app.extensions import db, limiter, signin_limit
+from app.extensions import limiter, signin_limit
 from app.members import auth, bp, codes, services
 from app.scans import services as scans
+from app.transaction import writes
 
 
 class SignUpForm(FlaskForm):
@@ -28,13 +30,16 @@ class SignInForm(FlaskForm):
 
 def _next_url() -> str:
     target = request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read "/\host" as "//host": a backslash or a control character is never ours.
+    plain = "\\" not in target and target.isprintable()
+    if plain and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return url_for("members.account")
 
 
 @bp.route("/account/signup", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
+@writes
 def sign_up_page():
     """Create an account in seconds."""
     form = SignUpForm()
@@ -42,11 +47,9 @@ def sign_up_page():
         try:
             member = services.sign_up(form.login.data, form.password.data, form.name.data or "")
             auth.sign_in(member)
-            db.session.commit()
             flash(f"Welcome, {member.first_name}! Show your member code at the till or a kiosk.", "info")
             return redirect(_next_url())
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
     status = 422 if form.errors or form.form_errors else 200
     return render_template("members/signup.html", form=form), status
@@ -54,15 +57,17 @@ def sign_up_page():
 
 @bp.route("/account/signin", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
+@writes
 def sign_in_page():
     """Sign in with e-mail or phone."""
     form = SignInForm()
     if form.validate_on_submit():
+        lockout.check("member", form.login.data)
         member = services.authenticate(form.login.data, form.password.data)
         if member is not None:
             auth.sign_in(member)
-            db.session.commit()
             return redirect(_next_url())
+        lockout.failed("member", form.login.data)
         form.form_errors.append("E-mail, phone or password is wrong.")
         return render_template("members/signin.html", form=form), 401
     status = 422 if form.errors else 200
@@ -70,21 +75,21 @@ def sign_in_page():
 
 
 @bp.post("/account/signout")
+@writes
 def sign_out_page():
     """Sign this phone out."""
     auth.sign_out()
-    db.session.commit()
     flash("Signed out.", "info")
     return redirect(url_for("members.sign_in_page"))
 
 
 @bp.post("/account/signout-everywhere")
 @auth.member_page
+@writes
 def sign_out_everywhere_page():
     """Sign out on every device; codes already shown stop working."""
     services.sign_out_everywhere(auth.current_member())
     auth.sign_out()
-    db.session.commit()
     flash("Signed out on every device.", "info")
     return redirect(url_for("members.sign_in_page"))
 
@@ -107,6 +112,7 @@ def member_code():
 
 @bp.route("/account/scans", methods=["GET", "POST"])
 @auth.member_page
+@writes
 def my_scans():
     """What the member scanned, in every store and channel; they may delete it."""
     member = auth.current_member()
@@ -114,7 +120,6 @@ def my_scans():
         if not FlaskForm().validate_on_submit():
             raise DomainError("csrf_failed", "The form expired. Please try again.", status=400)
         removed = scans.forget_member_scans(member.id)
-        db.session.commit()
         flash(f"Deleted {removed} scan(s) from your history.", "info")
         return redirect(url_for("members.my_scans"))
     items, cursor = scans.member_history(member.id, request.args.get("cursor"), 50)

@@ -108,6 +108,7 @@ def import_progress(job_id: str):
 
 @bp.route("/staff/members/<int:member_id>/merge", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def merge_member(member_id: int):
     """Merge another member into this one: choose, see what moves, confirm."""
     kept = _member(member_id)
@@ -116,9 +117,8 @@ def merge_member(member_id: int):
         merged = _member(form.merged.data)
         try:
             record = merge.merge(kept, merged, current_user._get_current_object())
-            db.session.commit()
         except DomainError as error:
-            db.session.rollback()
+            db.session.rollback()  # the answer is a redirect, which the door would commit
             flash(error.message, "error")
             return redirect(url_for("members.merge_member", member_id=kept.id))
         moved = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in record.moved.items() if isinstance(v, int) and v)

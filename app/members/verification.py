@@ -50,7 +50,7 @@ def attempts_count() -> Iterator[None]:
     try:
         yield
     except CodeRejected:
-        db.session.commit()
+        db.session.commit()  # by design: the counted attempt outlives the error's rollback
         raise
 
 

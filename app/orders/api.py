@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+import time
+
 from flask_smorest import Blueprint
+from sqlalchemy.exc import IntegrityError
 
 from app.carts import api as carts_api
+from app.core.schemas import MEMBER, MEMBER_OR_KEY, PUBLIC
 from app.db import begin_write
-from app.errors import DomainError, Forbidden
+from app.errors import DomainError, Forbidden, NotFound
 from app.extensions import db
 from app.idempotency import services as idempotency
+from app.kiosks import auth as kiosk_auth
 from app.members.auth import current_member, require_member_api
 from app.orders import passes, schemas, services, views
 from app.orders.models import Order
 from app.staff.auth import current_actor, require_api_role, require_api_scope
+from app.transaction import writes
 
 api = Blueprint("orders_api", __name__, url_prefix="/api/v1", description="Checkout and orders")
 
 
 def _channel() -> str:
+    """A kiosk pays on the kiosk channel, by its device token or from its screen's cookie."""
     actor = current_actor()
-    return "kiosk" if actor is not None and actor.kind == "device" else "phone"
+    if actor is not None and actor.kind == "device":
+        return "kiosk"
+    return "kiosk" if actor is None and kiosk_auth.screen_device() is not None else "phone"
 
 
 @api.route("/carts/<cart_id>/checkout", methods=["POST"])
@@ -27,8 +36,11 @@ def _channel() -> str:
 @api.response(201, schemas.OrderOut)
 @api.alt_response(402, description="The payment was declined; nothing was taken and the cart is as it was.")
 @api.alt_response(409, description="Not enough stock, a price changed (details.changes), or the cart is closed.")
+@api.doc(security=PUBLIC)
 def checkout(body, cart_id: str):
     """Pay for a cart, all or nothing; a retry with the same Idempotency-Key answers with the same order."""
+    # Its own transactions, not the door: new prices are kept with the 409, and the order is
+    # committed before the card is charged in a second transaction.
     key = idempotency.require_key("A checkout")
     begin_write(db.session)
     try:
@@ -43,16 +55,30 @@ def checkout(body, cart_id: str):
                     status=409,
                     details={"changes": changes},
                 )
-        order, new = services.checkout(
-            cart,
-            key=key,
-            request_hash=idempotency.request_hash(),
-            payment=body["payment"],
-            points=body["points"],
-            channel=_channel(),
-        )
-        to_charge = order.id if order.status == "pending_payment" and body["payment"].get("card_number") else None
-        db.session.commit()
+        cart_pk = cart.id
+        try:
+            order, new = services.checkout(
+                cart,
+                key=key,
+                request_hash=idempotency.request_hash(),
+                payment=body["payment"],
+                points=body["points"],
+                channel=_channel(),
+            )
+            card = body["payment"].get("card_number")
+            to_charge = order.id if new and order.status == "pending_payment" and card else None
+            db.session.commit()
+        except IntegrityError:
+            # The same key's checkout committed first: undo ours and answer with its order.
+            db.session.rollback()
+            begin_write(db.session)
+            order, new, to_charge = services.order_of_checkout(cart_pk, key), False, None
+            if order is None:
+                raise
+            if order.request_hash != idempotency.request_hash():
+                raise DomainError(
+                    "idempotency_key_reused", "This Idempotency-Key was used for a different checkout."
+                ) from None
         if to_charge is not None:
             # A new transaction, as a writer from its first statement (reading the order first
             # would begin a reader that SQLite cannot turn into a writer while others write).
@@ -63,7 +89,20 @@ def checkout(body, cart_id: str):
     except DomainError:
         db.session.rollback()
         raise
+    if not new and order.status == "pending_payment" and order.payment_method == "card":
+        order = _charged(order.id)  # the first request is charging the card: answer as it will
     return _answer(order, new)
+
+
+def _charged(order_id: int, seconds: float = 15.0) -> Order:
+    """The order once the request that checked it out has charged its card (or as it is after ``seconds``)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        db.session.rollback()  # a new snapshot each time
+        order = db.session.get(Order, order_id)
+        if order.status != "pending_payment" or time.monotonic() >= deadline:
+            return order
+        time.sleep(0.05)
 
 
 def _answer(order: Order, new: bool):
@@ -85,12 +124,14 @@ def _visible(order: Order) -> None:
     if actor is not None and actor.kind in ("staff", "key") and actor.may("clerk"):
         if actor.store_id is None or actor.store_id == order.location_id:
             return
-    raise Forbidden("not_your_order", "This order is not yours.")
+    # The same answer as an unknown number, so that order numbers cannot be probed.
+    raise NotFound("order_not_found", f"No order {order.number}.")
 
 
 @api.route("/orders/<number>", methods=["GET"])
 @api.response(200, schemas.OrderOut)
 @require_api_scope("orders:read")
+@api.doc(security=MEMBER_OR_KEY)
 def get_order(number: str):
     """One order by its number."""
     order = services.get_order(number)
@@ -103,6 +144,7 @@ def get_order(number: str):
 @api.arguments(schemas.PageArgs(), location="query")
 @api.response(200, schemas.OrderPage)
 @require_member_api
+@api.doc(security=MEMBER)
 def my_orders(args):
     """My orders across the stores and online, newest first."""
     rows, cursor = services.orders_of_member(current_member().id, args["cursor"], args["limit"])
@@ -129,42 +171,39 @@ def search_orders(args):
 
 
 @api.route("/orders/<number>/refunds", methods=["POST"])
+@writes
 @api.arguments(schemas.RefundIn())
 @api.response(201, schemas.OrderOut)
 @require_api_role("admin", scope="orders:write")
 def refund(body, number: str):
     """Refund all or part of a paid order to the way it was paid."""
-    begin_write(db.session)
     order = services.refund_order(services.get_order(number), body["amount"])
-    db.session.commit()
     return views.order_json(order, with_pass=False)
 
 
 @api.route("/orders/<number>/counter-payment", methods=["POST"])
+@writes
 @api.arguments(schemas.CounterIn())
 @api.response(200, schemas.OrderOut)
 @require_api_role("clerk", scope="orders:write")
 def counter_payment(body, number: str):
     """The clerk took the money (cash or card) for an order paid at the counter."""
-    begin_write(db.session)
     order = services.get_order(number)
     _visible(order)
     services.confirm_at_counter(order, body["how"], current_actor().name)
-    db.session.commit()
     return views.order_json(order, with_pass=False)
 
 
 @api.route("/exit-passes/use", methods=["POST"])
+@writes
 @api.arguments(schemas.ExitPassIn())
 @api.response(200, schemas.ExitCheckOut)
 @require_api_role("clerk", scope="orders:write")
 def use_exit_pass(body):
     """The clerk scanned an exit pass: what was bought, whether to check the bag; a second scan is refused."""
-    begin_write(db.session)
     actor = current_actor()
     _, order = passes.find(body["code"])
     if actor.store_id is not None and order.location_id != actor.store_id:
         raise Forbidden("other_store", "This exit pass is for an order of another store.")
     exit_pass, order = passes.use(body["code"], actor.name)
-    db.session.commit()
     return {"order": views.order_json(order, with_pass=False), "check_basket": exit_pass.check_basket}

@@ -25,9 +25,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from app.carts import services as carts
 from app.carts.models import Cart
 from app.catalog import services as catalog
-from app.db import begin_write
 from app.errors import NotFound
-from app.extensions import db
 from app.members.auth import NotSignedIn, current_member, member_page
 from app.money import format_money
 from app.orders import bp, passes, services, views
@@ -35,6 +33,7 @@ from app.orders.models import Order
 from app.payments import services as payments
 from app.payments import wallet
 from app.payments.models import WalletEntry
+from app.transaction import writes
 
 GUEST_CART_COOKIE = "oneshelf_cart"
 RECEIPTS_COOKIE = "oneshelf_receipts"
@@ -70,7 +69,9 @@ def _shop_timezone() -> str:
 
 def _local_next() -> str | None:
     target = request.args.get("next") or ""
-    if target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+    # Browsers read "/\host" as "//host": a backslash or a control character is never ours.
+    plain = "\\" not in target and target.isprintable()
+    if plain and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
     return None
 
@@ -104,9 +105,9 @@ def basket_page():
 
 
 @bp.post("/basket/adopt")
+@writes
 def adopt_guest_basket():
     """Signed in on this phone: what was put in the basket as a guest joins the member's basket."""
-    begin_write(db.session)
     member = current_member()
     if member is None:
         raise NotSignedIn("not_signed_in", "Sign in first.")
@@ -114,7 +115,6 @@ def adopt_guest_basket():
     target, moved, left_out = None, [], []
     if guest is not None:
         target, moved, left_out = carts.adopt_guest_cart(guest, member.id)
-    db.session.commit()
     response = jsonify(
         {"moved": moved, "left_out": left_out, "cart": carts.cart_json(target) if target is not None else None}
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from app.catalog.schemas import PageArgs, StrictSchema
+from app.core.schemas import MAX_AMOUNT, MAX_ID, id_range
 
 
 class PaymentIn(StrictSchema):
@@ -18,7 +19,10 @@ class PaymentIn(StrictSchema):
 class CheckoutIn(StrictSchema):
     payment = ma.fields.Nested(PaymentIn, required=True)
     points = ma.fields.Integer(
-        load_default=0, strict=True, validate=ma.validate.Range(min=0), metadata={"description": "Points to spend."}
+        load_default=0,
+        strict=True,
+        validate=ma.validate.Range(min=0, max=MAX_ID),
+        metadata={"description": "Points to spend."},
     )
 
 
@@ -70,7 +74,7 @@ class OrderPage(ma.Schema):
 
 
 class OrderArgs(PageArgs):
-    member = ma.fields.Integer(load_default=None)
+    member = ma.fields.Integer(load_default=None, validate=id_range)
     q = ma.fields.String(load_default=None, metadata={"description": "An order number (or its start)."})
     status = ma.fields.String(load_default=None)
     since = ma.fields.AwareDateTime(load_default=None)
@@ -81,7 +85,7 @@ class RefundIn(StrictSchema):
     amount = ma.fields.Integer(
         load_default=None,
         strict=True,
-        validate=ma.validate.Range(min=1),
+        validate=ma.validate.Range(min=1, max=MAX_AMOUNT, max_inclusive=False),
         metadata={"description": "Minor units; all if left out."},
     )
 

@@ -89,10 +89,17 @@ def _ensure_held(cart: Cart) -> None:
     carts.renew_holds(cart)
 
 
-def _check_payment(payment: dict, member_id: int | None) -> str:
+def _check_payment(payment: dict, member_id: int | None, channel: str = "phone", points: int = 0) -> str:
     method = payment.get("method") if isinstance(payment, dict) else None
     if method not in PAYMENT_METHODS:
         raise DomainError("invalid_payment", 'payment.method is one of "wallet", "card" or "counter".')
+    if channel == "kiosk" and (method == "wallet" or points):
+        # A member code scanned at a kiosk identifies the member; it does not let the kiosk spend their money.
+        raise DomainError(
+            "wallet_needs_phone",
+            "Pay with your wallet or points from your phone, or pay by card here.",
+            status=403,
+        )
     if method == "wallet" and member_id is None:
         raise DomainError("sign_in_to_use_wallet", "Sign in to pay with your wallet, or pay by card.", status=401)
     if method == "card" and not isinstance(payment.get("card_number"), str):
@@ -134,7 +141,7 @@ def checkout(
     if not cart.lines:
         raise DomainError("empty_cart", "The cart is empty.")
     member_id = cart.member_id
-    method = _check_payment(payment, member_id)
+    method = _check_payment(payment, member_id, channel, points)
     _ensure_held(cart)
     subtotal = sum(line.unit_price * line.quantity for line in cart.lines)
     discount = _discount(member_id, points, subtotal)

@@ -212,13 +212,12 @@ def take_counter_payment(number: str):
     how = request.form.get("how", "")
     try:
         services.confirm_at_counter(order, how, current_user.name)
-        db.session.commit()
         flash(
             f"Paid: {format_money(order.total, order.currency)} by {how}. The exit pass is on the shopper's phone.",
             "info",
         )
     except DomainError as error:
-        db.session.rollback()
+        db.session.rollback()  # the answer is a redirect, which the door would commit
         flash(error.message, "error")
     return redirect(url_for("orders.staff_order", number=order.number))
 
@@ -247,11 +246,10 @@ def refund_order(number: str):
     before = order.refunded_amount
     try:
         services.refund_order(order, _refund_amount(order))
-        db.session.commit()
         given = format_money(order.refunded_amount - before, order.currency)
         flash(f"Refunded {given}. {REFUND_HOW.get(order.payment_method, '')}", "info")
     except DomainError as error:
-        db.session.rollback()
+        db.session.rollback()  # the answer is a redirect, which the door would commit
         flash(error.message, "error")
     return redirect(url_for("orders.staff_order", number=order.number))
 
@@ -297,9 +295,8 @@ def _check_exit(code: str) -> tuple[ExitVerdict, int]:
         return ExitVerdict("refused", "Bought at another store", detail), 403
     try:
         exit_pass, order = passes.use(code, current_user.name)
-        db.session.commit()
     except Conflict as error:
-        db.session.rollback()
+        db.session.rollback()  # read the pass as it was committed; the 409 writes nothing anyway
         if error.code != "exit_pass_used":
             return ExitVerdict("refused", "Do not let out", error.message), 409
         exit_pass, order = passes.find(code)

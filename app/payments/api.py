@@ -22,6 +22,7 @@ from marshmallow import validate
 from sqlalchemy import select
 
 from app.catalog.schemas import PageArgs, StrictSchema
+from app.core.schemas import MEMBER
 from app.extensions import csrf, db
 from app.idempotency.services import HEADER, idempotent
 from app.members.auth import NotSignedIn, current_member, require_member_api
@@ -133,6 +134,7 @@ def topup_reference(member_id: int, key: str) -> str:
 @require_member_api
 @api.arguments(PageArgs(), location="query")
 @api.response(200, WalletOut)
+@api.doc(security=MEMBER)
 def my_wallet(args):
     """The signed-in member's wallet: balance and entries, newest first (page on with the cursor)."""
     member = current_member()
@@ -159,6 +161,7 @@ def my_wallet(args):
         }
     ]
 )
+@api.doc(security=MEMBER)
 def create_top_up(body):
     """Top up the wallet from a card; amount in minor units (5000 is CN¥50.00).
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.catalog import services as catalog
 from app.catalog.models import Location
-from app.db import begin_write, utcnow
+from app.db import utcnow
 from app.errors import DomainError, Forbidden
 from app.extensions import db
 from app.kiosks import auth as kiosk_auth
@@ -18,32 +18,31 @@ from app.kiosks import services as kiosks
 from app.scans.models import Scan
 from app.service import bp, services
 from app.staff.auth import staff_page
+from app.transaction import writes
 
 UNKNOWN_CODES_DAYS = 7
 
 
 @bp.post("/kiosk/help")
+@writes
 def kiosk_call_staff():
     """The shopper pressed "Call staff" on the kiosk screen (JSON; CSRF in the X-CSRFToken header)."""
-    begin_write(db.session)
     device = kiosk_auth.calling_screen()
     body = request.get_json(silent=True) or {}
     topic = body.get("topic") if isinstance(body.get("topic"), str) else ""
     help_request = services.call_staff(device, kiosks.ensure_session(device), topic)
-    db.session.commit()
     return jsonify(services.help_json(help_request)), 201
 
 
 @bp.post("/kiosk/help/cancel")
+@writes
 def kiosk_cancel_help():
     """The shopper no longer needs help."""
-    begin_write(db.session)
     device = kiosk_auth.calling_screen()
     kiosk_session = kiosks.current_session(device)
     help_request = services.open_request_of(kiosk_session.id) if kiosk_session else None
     if help_request is not None and help_request.status == "open":
         services.move(help_request, "cancelled", by="shopper")
-    db.session.commit()
     return jsonify(services.help_json(help_request) if help_request else {"status": "none"})
 
 
@@ -86,6 +85,7 @@ def help_desk():
 
 @bp.post("/staff/help/<int:request_id>/<action>")
 @staff_page("clerk")
+@writes
 def answer_help(request_id: int, action: str):
     """ "On my way" (answered) or "Done" (closed)."""
     help_request = services.get_request(request_id)
@@ -96,9 +96,8 @@ def answer_help(request_id: int, action: str):
         return redirect(url_for("service.help_desk"))
     try:
         services.move(help_request, status, by=current_user.name)
-        db.session.commit()
         flash(f"Help request at {help_request.location.name} marked {status}.", "info")
     except DomainError as error:  # another clerk was quicker
-        db.session.rollback()
+        db.session.rollback()  # the answer is a redirect, which the door would commit
         flash(error.message, "error")
     return redirect(url_for("service.help_desk"))

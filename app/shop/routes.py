@@ -6,9 +6,7 @@ import secrets
 
 from flask import make_response, redirect, render_template, request, url_for
 
-from app.db import begin_write
 from app.errors import NotFound
-from app.extensions import db
 from app.labels import services as labels
 from app.members.auth import current_member
 from app.money import format_money
@@ -16,6 +14,7 @@ from app.scans import services as scans
 from app.scans.services import SHOPPER_COOKIE
 from app.shop import bp
 from app.stock import services as stock
+from app.transaction import writes
 
 
 def shopper_session() -> tuple[str, bool]:
@@ -28,9 +27,9 @@ def shopper_session() -> tuple[str, bool]:
 
 @bp.get("/Q/<code>")  # what the upper-case QR holds
 @bp.get("/q/<code>")  # registered first, so url_for() builds this one
+@writes
 def product_at_store(code: str):
     """The product on this label, at the label's store; the scan is recorded."""
-    begin_write(db.session)  # it writes (the scan): a writer before the first read
     try:
         label = labels.resolve(code)
     except NotFound:
@@ -44,7 +43,6 @@ def product_at_store(code: str):
     scans.record_scan(
         label.code, "phone", label=label, shopper_session=session_id, member_id=member.id if member else None
     )
-    db.session.commit()
     product = label.product
     here, nearby = stock.stock_around(product, label.location)
     response = make_response(

@@ -10,12 +10,14 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField, SelectMultipleField, StringField, widgets
 from wtforms.validators import DataRequired, Length
 
+from app import lockout
 from app.errors import DomainError
-from app.extensions import db, limiter, signin_limit
+from app.extensions import limiter, signin_limit
 from app.staff import bp, registry, services
 from app.staff.auth import staff_page
 from app.staff.models import ROLES
 from app.staff.scopes import SCOPES
+from app.transaction import writes
 
 
 class SignInForm(FlaskForm):
@@ -51,28 +53,48 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/staff/login", methods=["GET", "POST"])
 @limiter.limit(signin_limit, methods=["POST"])
+@writes
 def login():
     """Staff sign-in form."""
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     form = SignInForm()
     if form.validate_on_submit():
+        lockout.check("staff", form.email.data)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            lockout.failed("staff", form.email.data)
             flash("E-mail or password is wrong.", "error")
             return render_template("staff/login.html", form=form), 401
-        db.session.commit()
         login_user(user)
+        services.start_session()
         return redirect(_safe_next(request.args.get("next")))
     status = 400 if request.method == "POST" else 200
     return render_template("staff/login.html", form=form), status
 
 
 @bp.post("/staff/logout")
+@writes
 def logout():
-    """Sign out of this browser."""
+    """Sign out: the session's token changes, so no copy of this cookie works any more.
+
+    The token is the user's, so this ends the user's sessions on other browsers too.
+    """
+    if current_user.is_authenticated:
+        services.sign_out_everywhere(current_user)
     logout_user()
     flash("Signed out.", "info")
+    return redirect(url_for("staff.login"))
+
+
+@bp.post("/staff/sign-out-everywhere")
+@staff_page()
+@writes
+def sign_out_everywhere():
+    """End every session of this staff user, on every browser."""
+    services.sign_out_everywhere(current_user)
+    logout_user()
+    flash("Signed out on every browser.", "info")
     return redirect(url_for("staff.login"))
 
 
@@ -85,6 +107,7 @@ def dashboard():
 
 @bp.route("/staff/keys", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def api_keys():
     """List, create and revoke API keys."""
     form = ApiKeyForm()
@@ -96,7 +119,6 @@ def api_keys():
             _, new_key = services.create_api_key(
                 form.name.data, form.role.data, form.scopes.data or (), form.locations.data or ()
             )
-            db.session.commit()
         except DomainError as error:
             flash(error.message, "error")
     codes = {id_: code for id_, code, _ in places}
@@ -107,9 +129,9 @@ def api_keys():
 
 @bp.post("/staff/keys/<prefix>/revoke")
 @staff_page("admin")
+@writes
 def revoke_key(prefix: str):
     """Revoke one key."""
     services.revoke_api_key(prefix)
-    db.session.commit()
     flash(f"Key {prefix} revoked.", "info")
     return redirect(url_for("staff.api_keys"))

@@ -5,11 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app, session
 from sqlalchemy import bindparam, select
 
 from app.db import utcnow
@@ -70,15 +72,28 @@ def authenticate(email: str, password: str) -> StaffUser | None:
     return user
 
 
+SIGNED_IN_AT = "staff_signed_in_at"
+
+
 def load_session_user(session_id: str) -> StaffUser | None:
     """The user a session cookie names, if the session has not been signed out."""
     user_id, _, token = session_id.partition(":")
     if not user_id.isdigit():
         return None
     user = db.session.get(StaffUser, int(user_id))
-    if user and user.active and hmac.compare_digest(user.session_token, token):
-        return user
-    return None
+    if user is None or not user.active or not hmac.compare_digest(user.session_token, token):
+        return None
+    # The sign-in time lives in the signed session cookie: a session older than the lifetime is over.
+    signed_in_at = session.get(SIGNED_IN_AT)
+    hours = current_app.config["STAFF_SESSION_HOURS"]
+    if not isinstance(signed_in_at, (int, float)) or time.time() - signed_in_at > hours * 3600:
+        return None
+    return user
+
+
+def start_session() -> None:
+    """Note when this browser's staff session began (its lifetime counts from here)."""
+    session[SIGNED_IN_AT] = time.time()
 
 
 def sign_out_everywhere(user: StaffUser) -> None:

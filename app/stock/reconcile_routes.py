@@ -16,7 +16,6 @@ from app.catalog import services as catalog
 from app.catalog.models import Location
 from app.core.csvfiles import decode
 from app.core.pagination import paginate, paginate_desc
-from app.db import begin_write
 from app.errors import DomainError
 from app.extensions import db
 from app.staff.auth import allowed_locations, require_at, staff_page
@@ -65,7 +64,6 @@ def snapshots():
     status = 200
     if form.validate_on_submit():
         try:
-            begin_write(db.session)
             location = catalog.get_location(form.location.data)
             require_at(location.id, location.code)
             rows = reconcile.rows_from_csv(decode(form.file.data.read()))
@@ -92,11 +90,11 @@ def snapshots():
 
 @bp.route("/staff/stock/snapshots/<int:snapshot_id>", methods=["GET", "POST"])
 @staff_page()
+@writes
 def snapshot(snapshot_id: int):
     """A count's drift report; apply the chosen lines, or all of them."""
     form = ApplyForm()
     if form.validate_on_submit():
-        begin_write(db.session)
         found = reconcile.get_snapshot(snapshot_id)
         require_at(found.location_id)
         chosen = None if request.form.get("apply") == "all" else request.form.getlist("sku")
@@ -104,13 +102,12 @@ def snapshot(snapshot_id: int):
             if chosen == []:
                 raise DomainError("nothing_chosen", "Tick the lines to apply, or apply all.")
             result = reconcile.apply(found, chosen, actor_label())
-            db.session.commit()
             flash(
                 f"Applied {len(result['applied'])} line(s); {len(result['already_applied'])} already applied.", "info"
             )
             return redirect(url_for("stock.snapshot", snapshot_id=snapshot_id))
         except DomainError as error:
-            db.session.rollback()
+            db.session.rollback()  # the answer is a redirect, which the door would commit
             flash(error.message, "error")
             return redirect(url_for("stock.snapshot", snapshot_id=snapshot_id))
     found = reconcile.get_snapshot(snapshot_id)

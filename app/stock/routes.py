@@ -21,6 +21,7 @@ from app.scans import services as scans
 from app.staff.auth import current_actor, staff_page
 from app.stock import bp, scanning, services
 from app.stock.models import StockLevel, StockMovement
+from app.transaction import writes
 
 PAGE_SIZE = 50
 LOCATION_KEY = "stock.location"  # the clerk's location, remembered across stock pages
@@ -138,6 +139,7 @@ def levels():
 
 @bp.route("/staff/stock/move", methods=["GET", "POST"])
 @staff_page()
+@writes
 def move():
     """Receive, adjust, count or transfer one product: scan or type its code."""
     action = request.values.get("action", "receive")
@@ -154,11 +156,9 @@ def move():
     if form.validate_on_submit():
         try:
             sku, message = _apply(action, form)
-            db.session.commit()
             flash(message, "info")
             return redirect(url_for("stock.move", action=action, location=form.location.data, last=sku))
         except DomainError as error:
-            db.session.rollback()
             form.form_errors.append(error.message)
             # The page exists; what was typed refers to nothing or conflicts with the stock.
             status = 409 if error.status == 409 else 422

@@ -6,6 +6,7 @@ import marshmallow as ma
 from marshmallow import validate
 
 from app.catalog.schemas import PageArgs, StrictSchema
+from app.core.schemas import MAX_QUANTITY, positive_quantity, quantity_range
 
 REASONS = ("receive", "sale", "return", "adjust", "count")
 
@@ -16,10 +17,13 @@ class MovementIn(StrictSchema):
     reason = ma.fields.String(required=True, validate=validate.OneOf(REASONS))
     delta = ma.fields.Integer(
         strict=True,
+        validate=quantity_range,
         metadata={"description": "Signed change of on hand: positive for receive and return, negative for sale."},
     )
     counted = ma.fields.Integer(
-        strict=True, validate=validate.Range(min=0), metadata={"description": "For reason=count: the units found."}
+        strict=True,
+        validate=validate.Range(min=0, max=MAX_QUANTITY),
+        metadata={"description": "For reason=count: the units found."},
     )
     reference = ma.fields.String(load_default="", validate=validate.Length(max=120))
     note = ma.fields.String(load_default="", validate=validate.Length(max=255))
@@ -80,14 +84,14 @@ class TransferIn(StrictSchema):
     sku = ma.fields.String(required=True)
     source = ma.fields.String(required=True, data_key="from")
     target = ma.fields.String(required=True, data_key="to")
-    quantity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = ma.fields.Integer(required=True, strict=True, validate=positive_quantity)
     reference = ma.fields.String(load_default="", validate=validate.Length(max=120))
 
 
 class ReservationIn(StrictSchema):
     sku = ma.fields.String(required=True)
     location = ma.fields.String(required=True)
-    quantity = ma.fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    quantity = ma.fields.Integer(required=True, strict=True, validate=positive_quantity)
     reference = ma.fields.String(load_default="", validate=validate.Length(max=120))
     ttl_seconds = ma.fields.Integer(load_default=900, strict=True, validate=validate.Range(min=1, max=7 * 86400))
 

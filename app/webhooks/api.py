@@ -6,9 +6,9 @@ import marshmallow as ma
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from app.extensions import db
 from app.outbox.catalogue import EVENT_TYPES
 from app.staff.auth import require_api_role
+from app.transaction import writes
 from app.webhooks import services
 
 api = Blueprint("webhooks_api", __name__, url_prefix="/api/v1", description="Signed webhooks")
@@ -93,13 +93,13 @@ class Endpoints(MethodView):
         """Every webhook endpoint, with notices about endpoints the system disabled."""
         return {"items": services.list_endpoints(), "notices": services.notices()}
 
+    @writes
     @api.arguments(EndpointIn())
     @api.response(201, EndpointWithSecret)
     @require_api_role("admin", scope="webhooks:admin")
     def post(self, body):
         """Register an endpoint; the answer holds its signing secret, shown only this once."""
         endpoint = services.create_endpoint(body["url"], body["events"], body["description"])
-        db.session.commit()
         return endpoint
 
 
@@ -111,6 +111,7 @@ class EndpointById(MethodView):
         """One endpoint."""
         return services.get_endpoint(endpoint_id)
 
+    @writes
     @api.arguments(EndpointPatch())
     @api.response(200, EndpointOut)
     @require_api_role("admin", scope="webhooks:admin")
@@ -119,15 +120,14 @@ class EndpointById(MethodView):
         if "events" in body:
             body["event_types"] = body.pop("events")
         endpoint = services.update_endpoint(endpoint_id, **body)
-        db.session.commit()
         return endpoint
 
+    @writes
     @api.response(204)
     @require_api_role("admin", scope="webhooks:admin")
     def delete(self, endpoint_id):
         """Remove an endpoint and its delivery log."""
         services.delete_endpoint(endpoint_id)
-        db.session.commit()
 
 
 @api.route("/webhooks/<int:endpoint_id>/deliveries")
@@ -141,20 +141,20 @@ def list_deliveries(args, endpoint_id):
 
 
 @api.route("/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry", methods=["POST"])
+@writes
 @api.response(202, DeliveryOut)
 @require_api_role("admin", scope="webhooks:admin")
 def retry_delivery(endpoint_id, delivery_id):
     """Send a delivery again, now (it gets a fresh series of attempts)."""
     delivery = services.retry_delivery(endpoint_id, delivery_id)
-    db.session.commit()
     return delivery
 
 
 @api.route("/webhooks/<int:endpoint_id>/rotate-secret", methods=["POST"])
+@writes
 @api.response(200, EndpointWithSecret)
 @require_api_role("admin", scope="webhooks:admin")
 def rotate_secret(endpoint_id):
     """Give the endpoint a new secret (shown only now); the old one keeps signing for 24 hours."""
     endpoint = services.rotate_secret(endpoint_id)
-    db.session.commit()
     return endpoint

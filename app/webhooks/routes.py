@@ -8,9 +8,9 @@ from wtforms import SelectMultipleField, StringField, URLField, widgets
 from wtforms.validators import DataRequired, Length
 
 from app.errors import DomainError
-from app.extensions import db
 from app.outbox.catalogue import EVENT_TYPES
 from app.staff.auth import staff_page
+from app.transaction import writes
 from app.webhooks import bp, services
 
 
@@ -48,6 +48,7 @@ def _show_secret_once(endpoint_id: int, secret: str):
 
 @bp.route("/staff/webhooks", methods=["GET", "POST"])
 @staff_page("admin")
+@writes
 def endpoints():
     """List the endpoints and add one."""
     form = EndpointForm()
@@ -55,7 +56,6 @@ def endpoints():
     if form.validate_on_submit():
         try:
             created = services.create_endpoint(form.url.data, form.events.data, form.description.data or "")
-            db.session.commit()
             flash(f"Endpoint {created.url} added.", "info")
             return _show_secret_once(created.id, created.secret)
         except DomainError as error:
@@ -87,39 +87,39 @@ def endpoint(endpoint_id: int):
 
 @bp.post("/staff/webhooks/<int:endpoint_id>/deliveries/<int:delivery_id>/retry")
 @staff_page("admin")
+@writes
 def retry_delivery(endpoint_id: int, delivery_id: int):
     """Send one delivery again."""
     services.retry_delivery(endpoint_id, delivery_id)
-    db.session.commit()
     return _form_action(f"Delivery {delivery_id} will be sent again shortly.")
 
 
 @bp.post("/staff/webhooks/<int:endpoint_id>/rotate-secret")
 @staff_page("admin")
+@writes
 def rotate_secret(endpoint_id: int):
     """Give the endpoint a new secret and show it once."""
     endpoint = services.rotate_secret(endpoint_id)
     secret = endpoint.secret
-    db.session.commit()
     return _show_secret_once(endpoint_id, secret)
 
 
 @bp.post("/staff/webhooks/<int:endpoint_id>/enabled")
 @staff_page("admin")
+@writes
 def set_enabled(endpoint_id: int):
     """Enable (clearing its failures) or disable an endpoint."""
     enable = request.form.get("enabled") == "1"
     services.update_endpoint(endpoint_id, enabled=enable)
-    db.session.commit()
     return _form_action("Endpoint enabled." if enable else "Endpoint disabled.")
 
 
 @bp.post("/staff/webhooks/<int:endpoint_id>/delete")
 @staff_page("admin")
+@writes
 def delete(endpoint_id: int):
     """Remove an endpoint and its delivery log."""
     url = services.get_endpoint(endpoint_id).url
     services.delete_endpoint(endpoint_id)
-    db.session.commit()
     flash(f"Endpoint {url} deleted.", "info")
     return redirect(url_for("webhooks.endpoints"))

@@ -65,12 +65,17 @@ def browser() -> Iterator[Browser]:
 
 
 def _new_page(browser: Browser, live_server: LiveServer, **context: Any) -> Iterator[Page]:
-    """A page in a fresh context (own cookies); JavaScript errors fail the test."""
+    """A page in a fresh context (own cookies); JavaScript errors and CSP violations fail the test."""
     ctx = browser.new_context(base_url=live_server.base_url, accept_downloads=True, **context)
     ctx.set_default_timeout(DEFAULT_TIMEOUT_MS)
     page = ctx.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    # The Content-Security-Policy refusing a script, style or frame shows as a console error.
+    page.on(
+        "console",
+        lambda msg: errors.append(msg.text) if msg.type == "error" and "Content Security Policy" in msg.text else None,
+    )
     try:
         yield page
     finally:

@@ -50,6 +50,13 @@ class Store:
             self._stack.close()
         self.server, self._stack = None, None
 
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL: a power cut or the kernel's OOM killer), nothing flushed."""
+        if self.server is not None and self.server.process is not None:
+            self.server.process.kill()
+            self.server.process.wait(timeout=10)
+        self.stop()
+
     def get(self, path: str, **params: object) -> dict:
         response = requests.get(
             self.url + path, params=params, headers={"Authorization": f"Bearer {self.key}"}, timeout=10

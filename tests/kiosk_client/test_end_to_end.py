@@ -1,6 +1,6 @@
 """``python -m kiosk`` against the real server: every scan recorded exactly once, in order.
 
-Through a server stopped and started again mid-run, and through the kiosk program being killed
+Through a server stopped (or killed) and started again mid-run, and through the kiosk program being killed
 mid-send and started again on the same outbox.
 """
 
@@ -68,7 +68,8 @@ def test_degraded_images_are_recorded_once_each_with_their_product(live_store, t
     assert "outbox: 0 waiting, 15 sent" in done.stderr
 
 
-def test_a_server_restart_mid_run_loses_and_doubles_nothing(live_store, tmp_path, since):
+@pytest.mark.parametrize("how", ["stopped", "killed"])
+def test_a_server_restart_mid_run_loses_and_doubles_nothing(live_store, tmp_path, since, how):
     codes = [code for code, _ in shelf(live_store, 24)]
     write_frames(tmp_path / "images", [(code, "clean") for code in codes])
     outbox = tmp_path / "outbox.sqlite3"
@@ -78,7 +79,10 @@ def test_a_server_restart_mid_run_loses_and_doubles_nothing(live_store, tmp_path
         kiosk = subprocess.Popen(kiosk_command(*args), cwd=ROOT, stderr=log_file)
     try:
         wait_for(lambda: len(live_store.recorded(since)) >= 4, what="the first scans", log=log_path)
-        live_store.stop()
+        if how == "stopped":
+            live_store.stop()
+        else:
+            live_store.kill()
         # The kiosk goes on reading images while the server is away.
         wait_for(lambda: waiting(outbox) >= 3, what="scans to pile up", log=log_path)
         assert kiosk.poll() is None

@@ -50,7 +50,9 @@ def test_kiosk_screen_without_or_with_a_revoked_token_explains(app, make_device,
     db.session.commit()
     revoked = client.get("/kiosk")
     assert revoked.status_code == 401
-    assert client.post("/kiosk/pairing", headers={"Accept": "application/json"}).status_code in (400, 401)
+    refused = client.post("/kiosk/pairing", headers={"Accept": "application/json"})
+    assert refused.status_code == 400
+    assert refused.json["error"] == {"code": "bad_request", "message": "The CSRF token is missing."}
 
 
 def test_kiosk_screen_renews_its_code_and_ends_the_session(kiosk_screen):

@@ -53,6 +53,7 @@ def test_top_up_needs_csrf(wallet_api):
         headers={"Idempotency-Key": "k"},
     )
     assert answer.status_code == 400
+    assert answer.json["error"] == {"code": "bad_request", "message": "The CSRF token is missing."}
 
 
 def test_top_up_and_replay_credit_once(db, wallet_api):

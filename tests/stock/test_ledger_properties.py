@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, invariant, rule, run_state_machine_as_test
@@ -17,9 +18,12 @@ from app.stock import reservations, services
 from app.stock.models import StockLevel, StockMovement, StockReservation
 from tests.stock.test_ledger import ledger_agrees
 
+both = pytest.mark.parametrize("app", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
+
 LOCATIONS = 2
 
 
+@both
 def test_ledger_invariants_hold_for_any_sequence(app, make_product, make_location, clerk_headers):
     product = make_product()
     locations = [make_location() for _ in range(LOCATIONS)]
