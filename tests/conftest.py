@@ -107,6 +107,22 @@ def make_app(database_url: str, instance: Path, **overrides):
     return app
 
 
+def limited_app(tmp_path: Path, **limits):
+    """An app on SQLite with rate limits on (in memory, keys of its own) and ``limits`` set; yields it in its context."""
+    application = make_app(
+        f"sqlite:///{tmp_path / 'test.db'}",
+        tmp_path / "instance",
+        RATELIMIT_ENABLED=True,
+        RATELIMIT_STORAGE_URI="memory://",
+        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
+        **limits,
+    )
+    with application.app_context():
+        yield application
+        _db.session.remove()
+        _db.engine.dispose()
+
+
 @pytest.fixture(params=["sqlite"])
 def backend(request):
     return request.param

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 
-from app.extensions import db as _db
 from app.members import codes
-from tests.conftest import make_app
+from tests.conftest import limited_app
 
 ALLOWED = 3
 
@@ -16,18 +13,7 @@ ALLOWED = 3
 @pytest.fixture
 def app(tmp_path):
     """The app with rate limits on and a small redeem limit."""
-    application = make_app(
-        f"sqlite:///{tmp_path / 'test.db'}",
-        tmp_path / "instance",
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
-        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
-        REDEEM_RATE_LIMIT=f"{ALLOWED} per minute",
-    )
-    with application.app_context():
-        yield application
-        _db.session.remove()
-        _db.engine.dispose()
+    yield from limited_app(tmp_path, REDEEM_RATE_LIMIT=f"{ALLOWED} per minute")
 
 
 def _redeem(app, headers, address: str):

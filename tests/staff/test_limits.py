@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 
-from app.extensions import db as _db
-from tests.conftest import csrf_from, make_app
+from tests.conftest import csrf_from, limited_app
 
 WRONG_ALLOWED = 3
 
@@ -15,19 +14,9 @@ WRONG_ALLOWED = 3
 @pytest.fixture
 def app(tmp_path):
     """The app with rate limits on: many attempts per address, few wrong passwords per account."""
-    application = make_app(
-        f"sqlite:///{tmp_path / 'test.db'}",
-        tmp_path / "instance",
-        RATELIMIT_ENABLED=True,
-        RATELIMIT_STORAGE_URI="memory://",
-        RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}",
-        SIGNIN_RATE_LIMIT="100 per minute",
-        SIGNIN_ACCOUNT_LIMIT=f"{WRONG_ALLOWED} per 15 minutes",
+    yield from limited_app(
+        tmp_path, SIGNIN_RATE_LIMIT="100 per minute", SIGNIN_ACCOUNT_LIMIT=f"{WRONG_ALLOWED} per 15 minutes"
     )
-    with application.app_context():
-        yield application
-        _db.session.remove()
-        _db.engine.dispose()
 
 
 def _staff_sign_in(app, password: str, address: str):
