@@ -32,6 +32,8 @@ def create_app(config: object | None = None) -> Flask:
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(_root() / "migrations"), render_as_batch=True, compare_type=True)
     ext.csrf.init_app(app)
+    # Flask-Limiter keeps the first app's key prefix for good; each app counts under its own.
+    ext.limiter._key_prefix = ""
     ext.limiter.init_app(app)
     ext.login_manager.init_app(app)
     ext.login_manager.login_view = "staff.login"
