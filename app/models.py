@@ -3,6 +3,7 @@
 # ruff: noqa: F401
 from app.carts.models import Cart, CartLine
 from app.catalog.models import Location, Product
+from app.fulfilment.models import Address, Fulfilment, FulfilmentLine
 from app.idempotency.models import IdempotencyRecord
 from app.jobs.models import Job
 from app.kiosks.models import Device, KioskSession, PairingToken
@@ -20,6 +21,7 @@ from app.members.models import (
 from app.orders.models import ExitPass, Order, OrderLine
 from app.outbox.models import OutboxCursor, OutboxEvent
 from app.payments.models import Payment, PaymentRefund, SandboxCharge, Wallet, WalletEntry
+from app.returns.models import Return, ReturnLine
 from app.scans.models import Scan
 from app.service.models import HelpRequest
 from app.staff.models import ApiKey, StaffUser

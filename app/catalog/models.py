@@ -26,6 +26,16 @@ class Location(db.Model):
     latitude: Mapped[float | None]
     longitude: Mapped[float | None]
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # What baskets at this location are priced in: a basket takes its store's currency.
+    currency: Mapped[str] = mapped_column(String(3), default="CNY")
+    # Opening hours as JSON: {"mon": [["09:00", "21:00"]], ..., "sun": []} in the location's
+    # time zone; empty means unknown (always open for collection slots). See fulfilment.hours.
+    opening_hours: Mapped[str] = mapped_column(Text, default="")
+    # A fulfilment node: whether online orders may be sent from here, and what a parcel from
+    # here costs the router besides distance (minor units; see fulfilment.router).
+    ships_online: Mapped[bool] = mapped_column(default=True)
+    handling_cost: Mapped[int] = mapped_column(default=0)
+    route_priority: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -70,6 +70,14 @@ class OrderLine(db.Model):
     unit_price: Mapped[int]
     line_total: Mapped[int]
     reservation_id: Mapped[int | None] = mapped_column(ForeignKey("stock_reservations.id", ondelete="SET NULL"))
+    # carry_out: taken from the shelf now; collect / deliver: sent by the fulfilments that
+    # name this line (their lines hold the units at the locations the router chose).
+    mode: Mapped[str] = mapped_column(String(16), default="carry_out")
+    # Units that came back through returns (never more than quantity).
+    returned_quantity: Mapped[int] = mapped_column(default=0)
+
+
+LINE_MODES = ("carry_out", "collect", "deliver")
 
 
 class ExitPass(db.Model):
