@@ -123,6 +123,7 @@ def add_line(
     product, place = _what(code, sku, location)
     if not product.active:
         raise Conflict("product_inactive", f"{product.name} is no longer sold.")
+    _same_store_and_currency(cart, product, place)
     line = next((x for x in cart.lines if x.product_id == product.id and x.location_id == place.id), None)
     if line is None:
         line = CartLine(product_id=product.id, location_id=place.id, quantity=qty, unit_price=product.price_amount)
@@ -133,6 +134,24 @@ def add_line(
         hold_line(cart, line, _quantity(line.quantity + qty))
     changed(cart)
     return line
+
+
+def _same_store_and_currency(cart: Cart, product: Product, place: Location) -> None:
+    """A basket is carried out of one store, priced in that store's currency."""
+    if cart.lines and cart.lines[0].location_id != place.id:
+        here = db.session.get(Location, cart.lines[0].location_id)
+        raise Conflict(
+            "other_store",
+            f"This basket is for {here.name}; {product.name} here is at {place.name}. "
+            "Pay for or empty this basket first.",
+        )
+    if not cart.lines:
+        cart.currency = place.currency
+    if product.currency != cart.currency:
+        raise Conflict(
+            "currency_mismatch",
+            f"{product.name} is priced in {product.currency}; this basket is in {cart.currency}.",
+        )
 
 
 def set_quantity(cart: Cart, line_id: int, qty: int) -> CartLine:

@@ -32,6 +32,11 @@ class LocationIn(StrictSchema):
         load_default=None, allow_none=True, allow_nan=False, metadata={"minimum": -180, "maximum": 180}
     )
     timezone = ma.fields.String(load_default="UTC")
+    currency = ma.fields.String(
+        load_default="CNY",
+        validate=validate.Length(equal=3),
+        metadata={"description": "What its baskets are priced in."},
+    )
 
 
 class LocationOut(ma.Schema):
@@ -42,6 +47,7 @@ class LocationOut(ma.Schema):
     latitude = ma.fields.Float(allow_none=True)
     longitude = ma.fields.Float(allow_none=True)
     timezone = ma.fields.String()
+    currency = ma.fields.String()
 
 
 class LocationArgs(PageArgs):

@@ -64,8 +64,9 @@ def create_location(
     latitude: float | None = None,
     longitude: float | None = None,
     timezone: str = "UTC",
+    currency: str = "CNY",
 ) -> Location:
-    """Add a store or warehouse; every active product gets a label there."""
+    """Add a store or warehouse (its baskets priced in ``currency``); every active product gets a label there."""
     code = code.strip().upper()
     if not CODE_RE.match(code):
         raise DomainError("invalid_code", "A location code is 1-32 letters, digits or dashes.")
@@ -84,6 +85,7 @@ def create_location(
         latitude=latitude,
         longitude=longitude,
         timezone=check_timezone(timezone),
+        currency=check_currency(currency),
     )
     db.session.add(location)
     db.session.flush()
