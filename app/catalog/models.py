@@ -29,7 +29,7 @@ class Location(db.Model):
     # What baskets at this location are priced in: a basket takes its store's currency.
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     # Opening hours as JSON: {"mon": [["09:00", "21:00"]], ..., "sun": []} in the location's
-    # time zone; empty means unknown (always open for collection slots). See fulfilment.hours.
+    # time zone; empty means unknown (always open for collection slots). See catalog.hours.
     opening_hours: Mapped[str] = mapped_column(Text, default="")
     # A fulfilment node: whether online orders may be sent from here, and what a parcel from
     # here costs the router besides distance (minor units; see fulfilment.router).

@@ -429,6 +429,19 @@ def levels(
     return found
 
 
+def available_by_location(product_ids: Collection[int]) -> dict[int, dict[int, int]]:
+    """Units available to sell, as ``{product id: {location id: units}}``, only where there are some."""
+    rows = db.session.execute(
+        select(StockLevel.product_id, StockLevel.location_id, StockLevel.on_hand - StockLevel.reserved)
+        .where(StockLevel.product_id.in_(sorted(product_ids)), StockLevel.on_hand > StockLevel.reserved)
+        .execution_options(populate_existing=True)
+    )
+    out: dict[int, dict[int, int]] = {}
+    for product_id, location_id, units in rows:
+        out.setdefault(product_id, {})[location_id] = units
+    return out
+
+
 def low_stock(location: Location | None = None) -> list[StockLevel]:
     """Levels at or below their low-stock mark."""
     query = select(StockLevel).where(StockLevel.on_hand - StockLevel.reserved <= StockLevel.low_stock_at)

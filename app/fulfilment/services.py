@@ -1,0 +1,84 @@
+"""Planning an online order's parcels and holding their units, in the order's own transaction.
+
+The router (``router.plan``) chooses the locations from what is available now; the units are
+then held at exactly those locations before the caller commits. Two orders racing for the
+last units both plan on them, but a hold is a conditional update of the level row: the second
+one's hold is refused (409) and its whole transaction, order included, rolls back. Nothing is
+ever "checked everywhere, then reserved at the first".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.catalog.models import Location, Product
+from app.extensions import db
+from app.fulfilment import router
+from app.stock import reservations
+from app.stock import services as stock
+from app.stock.models import StockReservation
+
+# An online order's units stay held this long while it waits for its payment and its clerk.
+ORDER_HOLD = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class HeldParcel:
+    """One planned parcel: where it comes from, its cost, and the held units per line key."""
+
+    source: Location
+    km: float
+    cost: int
+    holds: tuple[tuple[int, StockReservation], ...]  # (line key, the hold of its units here)
+
+
+def sources() -> list[router.Source]:
+    """Every location that sends online orders, as the router sees it."""
+    rows = db.session.scalars(select(Location).where(Location.ships_online.is_(True)).order_by(Location.id))
+    return [router.Source(x.id, x.latitude, x.longitude, x.handling_cost, x.route_priority) for x in rows]
+
+
+def rates() -> router.Rates:
+    """The router's per-km rate and unknown distance, from the configuration."""
+    return router.Rates(current_app.config["ROUTE_PER_KM"], current_app.config["ROUTE_UNKNOWN_KM"])
+
+
+def plan(lines: Sequence[router.Line], destination: tuple[float, float] | None) -> router.Plan:
+    """The cheapest parcels for these lines to ``destination``, from what is available now (409 if short)."""
+    available = stock.available_by_location({line.product_id for line in lines})
+    return router.plan(lines, sources(), available, destination, rates())
+
+
+def plan_and_hold(
+    lines: Sequence[router.Line], destination: tuple[float, float] | None, *, reference: str
+) -> list[HeldParcel]:
+    """Plan the parcels and hold every planned unit where the plan takes it from (the caller commits)."""
+    chosen = plan(lines, destination)
+    product_of = {line.key: line.product_id for line in lines}
+    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(set(product_of.values()))))}
+    places = {
+        p.id: p
+        for p in db.session.scalars(select(Location).where(Location.id.in_({s.source_id for s in chosen.shipments})))
+    }
+    # Holds in (product, location) order, as every stock write takes its rows.
+    wanted = sorted(
+        (
+            (product_of[key], shipment.source_id, key, units)
+            for shipment in chosen.shipments
+            for key, units in shipment.items
+        )
+    )
+    held: dict[tuple[int, int], StockReservation] = {}
+    for product_id, source_id, key, units in wanted:
+        held[(key, source_id)] = reservations.hold(
+            products[product_id], places[source_id], units, reference=reference, ttl=ORDER_HOLD
+        )
+    return [
+        HeldParcel(places[s.source_id], s.km, s.cost, tuple((key, held[(key, s.source_id)]) for key, _ in s.items))
+        for s in chosen.shipments
+    ]
