@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import marshmallow as ma
 from marshmallow import validate
 
@@ -37,6 +39,16 @@ class LocationIn(StrictSchema):
         validate=validate.Length(equal=3),
         metadata={"description": "What its baskets are priced in."},
     )
+    # Checked by the service (422 invalid_opening_hours): days mon..sun, windows of "HH:MM".
+    opening_hours = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.Raw(),
+        load_default=None,
+        allow_none=True,
+        metadata={
+            "description": 'Local times per weekday, e.g. {"mon": [["09:00", "21:00"]], "sun": []}; absent: unknown.'
+        },
+    )
 
 
 class LocationOut(ma.Schema):
@@ -48,6 +60,9 @@ class LocationOut(ma.Schema):
     longitude = ma.fields.Float(allow_none=True)
     timezone = ma.fields.String()
     currency = ma.fields.String()
+    opening_hours = ma.fields.Function(
+        lambda location: json.loads(location.opening_hours) if location.opening_hours else None, allow_none=True
+    )
 
 
 class LocationArgs(PageArgs):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -10,7 +11,7 @@ from sqlalchemy import func, select
 from stdnum import ean
 from stdnum.exceptions import ValidationError
 
-from app.catalog import signals
+from app.catalog import hours, signals
 from app.catalog.images import check_image_url
 from app.catalog.models import LOCATION_KINDS, Location, Product
 from app.core.pagination import paginate
@@ -65,6 +66,7 @@ def create_location(
     longitude: float | None = None,
     timezone: str = "UTC",
     currency: str = "CNY",
+    opening_hours: str | dict | None = None,
 ) -> Location:
     """Add a store or warehouse (its baskets priced in ``currency``); every active product gets a label there."""
     code = code.strip().upper()
@@ -86,6 +88,7 @@ def create_location(
         longitude=longitude,
         timezone=check_timezone(timezone),
         currency=check_currency(currency),
+        opening_hours=hours.normalise(json.dumps(opening_hours) if isinstance(opening_hours, dict) else opening_hours),
     )
     db.session.add(location)
     db.session.flush()

@@ -6,6 +6,7 @@ import secrets
 
 from flask import make_response, redirect, render_template, request, url_for
 
+from app.catalog import hours
 from app.errors import NotFound
 from app.labels import services as labels
 from app.members.auth import current_member
@@ -54,6 +55,7 @@ def product_at_store(code: str):
             price=format_money(product.price_amount, product.currency),
             here=here,
             nearby=nearby,
+            hours=hours.describe(label.location.opening_hours),
         )
     )
     response.headers["Cache-Control"] = "no-store"
