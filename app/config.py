@@ -110,10 +110,6 @@ class Config:
         self.CART_HOLD_MINUTES = int(env.get("CART_HOLD_MINUTES", "20"))
         # Paying at the counter: the units stay held this long for the walk there.
         self.COUNTER_HOLD_MINUTES = int(env.get("COUNTER_HOLD_MINUTES", "30"))
-        # Online orders: a collection waits this long at the store before the units go back and
-        # the money is refunded; a paid order's lines may be returned within RETURN_DAYS.
-        self.COLLECT_DAYS = int(env.get("COLLECT_DAYS", "7"))
-        self.RETURN_DAYS = int(env.get("RETURN_DAYS", "7"))
         # The router's cost of a parcel: minor units per great-circle km, and the distance
         # counted for a location or an address without coordinates (see fulfilment.router).
         self.ROUTE_PER_KM = float(env.get("ROUTE_PER_KM", "1"))
