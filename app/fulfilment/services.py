@@ -55,9 +55,27 @@ def plan(lines: Sequence[router.Line], destination: tuple[float, float] | None) 
 
 
 def plan_and_hold(
-    lines: Sequence[router.Line], destination: tuple[float, float] | None, *, reference: str
+    lines: Sequence[router.Line], destination: tuple[float, float] | None, *, reference: str, attempts: int = 3
 ) -> list[HeldParcel]:
-    """Plan the parcels and hold every planned unit where the plan takes it from (the caller commits)."""
+    """Plan the parcels and hold every planned unit where the plan takes it from (the caller commits).
+
+    A hold refused because another order took those units after we read them (PostgreSQL lets
+    two transactions read at once) undoes this attempt's holds and plans again from what is
+    left, up to ``attempts`` times; then, or when nothing is left anywhere, 409.
+    """
+    for attempt in range(attempts):
+        try:
+            with db.session.begin_nested():
+                return _plan_and_hold_once(lines, destination, reference)
+        except stock.InsufficientStock:
+            if attempt == attempts - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _plan_and_hold_once(
+    lines: Sequence[router.Line], destination: tuple[float, float] | None, reference: str
+) -> list[HeldParcel]:
     chosen = plan(lines, destination)
     product_of = {line.key: line.product_id for line in lines}
     products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(set(product_of.values()))))}
