@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -222,6 +223,20 @@ def get_product(sku: str) -> Product:
     if product is None:
         raise NotFound("product_not_found", f"No product with SKU {sku!r}.")
     return product
+
+
+def products_by_id(ids: Collection[int]) -> dict[int, Product]:
+    """The products with these ids, by id (one query; none for no ids)."""
+    if not ids:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(sorted(ids))))}
+
+
+def locations_by_id(ids: Collection[int]) -> dict[int, Location]:
+    """The locations with these ids, by id (one query; none for no ids)."""
+    if not ids:
+        return {}
+    return {x.id: x for x in db.session.scalars(select(Location).where(Location.id.in_(sorted(ids))))}
 
 
 def find_products(skus: list[str]) -> list[Product]:

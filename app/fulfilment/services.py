@@ -16,7 +16,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from app.catalog.models import Location, Product
+from app.catalog import services as catalog
+from app.catalog.models import Location
 from app.extensions import db
 from app.fulfilment import router
 from app.stock import reservations
@@ -78,11 +79,8 @@ def _plan_and_hold_once(
 ) -> list[HeldParcel]:
     chosen = plan(lines, destination)
     product_of = {line.key: line.product_id for line in lines}
-    products = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(set(product_of.values()))))}
-    places = {
-        p.id: p
-        for p in db.session.scalars(select(Location).where(Location.id.in_({s.source_id for s in chosen.shipments})))
-    }
+    products = catalog.products_by_id(set(product_of.values()))
+    places = catalog.locations_by_id({s.source_id for s in chosen.shipments})
     # Holds in (product, location) order, as every stock write takes its rows.
     wanted = sorted(
         (

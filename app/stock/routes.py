@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from flask import flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Length, Optional
 
@@ -225,7 +224,7 @@ def low():
     code = request.args.get("location", "")
     location = catalog.get_location(code) if code else None
     found = services.low_stock(location)
-    products = _products_by_id({level.product_id for level in found})
+    products = catalog.products_by_id({level.product_id for level in found})
     places = {loc.id: loc for loc in catalog.all_locations()}
     rows = [_row(products[level.product_id], places[level.location_id], level) for level in found]
     return render_template("stock/low.html", rows=rows, location=location, locations=list(places.values()))
@@ -265,10 +264,3 @@ def _local_time(at: datetime, location: Location) -> tuple[str, str]:
     """A movement's date and time on the location's clock."""
     local = at.astimezone(ZoneInfo(location.timezone))
     return local.strftime("%Y-%m-%d"), local.strftime("%H:%M")
-
-
-def _products_by_id(ids: set[int]) -> dict[int, Product]:
-    # The catalog has no lookup by id; stock/api.py reads Product the same way.
-    if not ids:
-        return {}
-    return {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids)))}
