@@ -101,6 +101,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.members.api_identity import api as member_identity_api
     from app.orders import bp as order_pages
     from app.orders.api import api as orders_api
+    from app.orders.fulfilment_api import api as fulfilment_api
     from app.outbox.api import api as events_api
     from app.payments.api import api as payments_api
     from app.scans.api import api as scans_api
@@ -169,6 +170,7 @@ def _register_blueprints(app: Flask) -> None:
         scans_api,
         carts_api,
         orders_api,
+        fulfilment_api,
         payments_api,
         events_api,
         webhooks_api,

@@ -114,11 +114,15 @@ class Config:
         # counted for a location or an address without coordinates (see fulfilment.router).
         self.ROUTE_PER_KM = float(env.get("ROUTE_PER_KM", "1"))
         self.ROUTE_UNKNOWN_KM = float(env.get("ROUTE_UNKNOWN_KM", "1000"))
+        # A parcel ready for collection waits this many days; then its units go back and it is refunded.
+        self.COLLECT_DAYS = int(env.get("COLLECT_DAYS", "7"))
         # A card order still waiting for the gateway's answer after this long is settled with it.
         self.PENDING_SETTLE_SECONDS = int(env.get("PENDING_SETTLE_SECONDS", "30"))
         # Points earned per whole currency unit paid, and what one point is worth (minor units).
         self.POINTS_PER_UNIT = int(env.get("POINTS_PER_UNIT", "1"))
         self.POINT_VALUE = int(env.get("POINT_VALUE", "1"))
+        # Days after payment within which bought units may be returned.
+        self.RETURN_DAYS = int(env.get("RETURN_DAYS", "7"))
         # The share of exit passes that ask the clerk to check the basket (0 to 1).
         self.EXIT_CHECK_SHARE = float(env.get("EXIT_CHECK_SHARE", "0.1"))
         # Webhooks: how long one delivery may take, and whether endpoints may be private addresses.

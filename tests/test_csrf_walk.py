@@ -25,6 +25,13 @@ STAFF_API = {
     ("PATCH", "/api/v1/products/<sku>"),
     ("PATCH", "/api/v1/webhooks/<int:endpoint_id>"),
     ("POST", "/api/v1/exit-passes/use"),
+    ("POST", "/api/v1/fulfilments/<int:fulfilment_id>/collect"),
+    ("POST", "/api/v1/fulfilments/<int:fulfilment_id>/delivered"),
+    ("POST", "/api/v1/fulfilments/<int:fulfilment_id>/pack"),
+    ("POST", "/api/v1/fulfilments/<int:fulfilment_id>/pick"),
+    ("POST", "/api/v1/fulfilments/<int:fulfilment_id>/ready"),
+    ("POST", "/api/v1/fulfilments/<int:fulfilment_id>/ship"),
+    ("POST", "/api/v1/fulfilments/collect"),
     ("POST", "/api/v1/kiosk/identify"),
     ("POST", "/api/v1/kiosk/pairing"),
     ("POST", "/api/v1/kiosk/sessions"),
@@ -54,7 +61,9 @@ STAFF_API = {
 
 # Member-only API routes: a staff session is no member, so the staff caller is refused with 401.
 MEMBER_API = {
+    ("DELETE", "/api/v1/members/me/addresses/<int:address_id>"),
     ("DELETE", "/api/v1/members/me/scans"),
+    ("POST", "/api/v1/members/me/addresses"),
     ("DELETE", "/api/v1/session/all"),
     ("PATCH", "/api/v1/members/me"),
     ("POST", "/api/v1/members/me/identifiers"),

@@ -81,7 +81,9 @@ def add_line(body, cart_id: str):
     Send an Idempotency-Key header: a retry answers the first result and holds nothing more.
     """
     cart = cart_for_caller(cart_id)
-    services.add_line(cart, code=body["code"], sku=body["sku"], qty=body["qty"], location=body["location"])
+    services.add_line(
+        cart, code=body["code"], sku=body["sku"], qty=body["qty"], location=body["location"], online=body["online"]
+    )
     return services.cart_json(cart)
 
 

@@ -17,6 +17,13 @@ class AddLineIn(StrictSchema):
     location = ma.fields.String(
         load_default=None, metadata={"description": "Store code; a shelf label says it, a barcode or SKU needs it."}
     )
+    online = ma.fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "For an order from anywhere: when the store has none left, the line is added unheld"
+            " (409 only if no location can send them) and is collected or delivered at checkout."
+        },
+    )
 
 
 class QuantityIn(StrictSchema):

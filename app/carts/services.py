@@ -23,6 +23,7 @@ from app.money import format_money
 from app.realtime import queue_event
 from app.stock import reservations
 from app.stock import scanning as stock_scanning
+from app.stock import services as stock
 from app.stock.models import StockReservation
 
 MAX_QUANTITY = 99
@@ -115,7 +116,13 @@ def _what(code: str | None, sku: str | None, location_code: str | None) -> tuple
 
 
 def add_line(
-    cart: Cart, *, code: str | None = None, sku: str | None = None, qty: int = 1, location: str | None = None
+    cart: Cart,
+    *,
+    code: str | None = None,
+    sku: str | None = None,
+    qty: int = 1,
+    location: str | None = None,
+    online: bool = False,
 ) -> CartLine:
     """Add units (to the line of that product and store, if there is one) and hold them."""
     _writable(cart)
@@ -129,11 +136,34 @@ def add_line(
         line = CartLine(product_id=product.id, location_id=place.id, quantity=qty, unit_price=product.price_amount)
         cart.lines.append(line)
         db.session.flush()
-        hold_line(cart, line, qty)
+        _hold_or_send(cart, line, qty, online)
     else:
-        hold_line(cart, line, _quantity(line.quantity + qty))
+        _hold_or_send(cart, line, _quantity(line.quantity + qty), online or line.reservation_id is None)
     changed(cart)
     return line
+
+
+def _hold_or_send(cart: Cart, line: CartLine, qty: int, online: bool) -> None:
+    """Hold the units at the store; a line for an online order may go unheld if others can send them.
+
+    Such a line (shown as not held) is collected or delivered at checkout, from wherever the
+    router finds the units then; carried out of this store it would be refused.
+    """
+    if not online:
+        hold_line(cart, line, qty)
+        return
+    try:
+        with db.session.begin_nested():
+            hold_line(cart, line, qty)
+    except stock.InsufficientStock:
+        release_line(line)
+        line.quantity = qty
+        anywhere = sum(stock.available_by_location({line.product_id}).get(line.product_id, {}).values())
+        if anywhere < qty:
+            product = db.session.get(Product, line.product_id)
+            raise Conflict(
+                "insufficient_stock", f"Only {anywhere} of {product.name} can be sent from anywhere.",
+            ) from None
 
 
 def _same_store_and_currency(cart: Cart, product: Product, place: Location) -> None:
@@ -158,7 +188,7 @@ def set_quantity(cart: Cart, line_id: int, qty: int) -> CartLine:
     """Change how many of a line; the hold follows."""
     _writable(cart)
     line = _line(cart, line_id)
-    hold_line(cart, line, _quantity(qty))
+    _hold_or_send(cart, line, _quantity(qty), online=line.reservation_id is None)
     changed(cart)
     return line
 

@@ -64,6 +64,7 @@ def checkout(body, cart_id: str):
                 payment=body["payment"],
                 points=body["points"],
                 channel=_channel(),
+                fulfilment_choices=body["fulfilment"],
             )
             card = body["payment"].get("card_number")
             to_charge = order.id if new and order.status == "pending_payment" and card else None

@@ -16,8 +16,38 @@ class PaymentIn(StrictSchema):
     )
 
 
+class AddressIn(StrictSchema):
+    id = ma.fields.Integer(
+        validate=id_range, metadata={"description": "One of my saved addresses (then give nothing else)."}
+    )
+    recipient = ma.fields.String(validate=ma.validate.Length(max=120))
+    phone = ma.fields.String(validate=ma.validate.Length(max=32))
+    line1 = ma.fields.String(validate=ma.validate.Length(max=200))
+    line2 = ma.fields.String(validate=ma.validate.Length(max=200))
+    city = ma.fields.String(validate=ma.validate.Length(max=80))
+    postcode = ma.fields.String(validate=ma.validate.Length(max=16))
+    country = ma.fields.String(validate=ma.validate.Length(equal=2))
+    latitude = ma.fields.Float(allow_none=True, validate=ma.validate.Range(min=-90, max=90))
+    longitude = ma.fields.Float(allow_none=True, validate=ma.validate.Range(min=-180, max=180))
+
+
+class FulfilmentChoiceIn(StrictSchema):
+    line = ma.fields.Integer(required=True, strict=True, validate=id_range, metadata={"description": "A basket line id."})
+    mode = ma.fields.String(required=True, validate=ma.validate.OneOf(("carry_out", "collect", "deliver")))
+    location = ma.fields.String(
+        validate=ma.validate.Length(max=32), metadata={"description": "collect: the store's code."}
+    )
+    address = ma.fields.Nested(AddressIn, metadata={"description": "deliver: a saved address {id} or a new one."})
+
+
 class CheckoutIn(StrictSchema):
     payment = ma.fields.Nested(PaymentIn, required=True)
+    fulfilment = ma.fields.List(
+        ma.fields.Nested(FulfilmentChoiceIn),
+        load_default=list,
+        validate=ma.validate.Length(max=200),
+        metadata={"description": "Per line: carried out now (the default), collected at a store, or delivered."},
+    )
     points = ma.fields.Integer(
         load_default=0,
         strict=True,
@@ -27,6 +57,8 @@ class CheckoutIn(StrictSchema):
 
 
 class OrderLineOut(ma.Schema):
+    id = ma.fields.Integer()
+    mode = ma.fields.String()
     sku = ma.fields.String()
     name = ma.fields.String()
     qty = ma.fields.Integer()
@@ -44,6 +76,34 @@ class OrderPaymentOut(ma.Schema):
 class ExitPassOut(ma.Schema):
     token = ma.fields.String(metadata={"description": "Show it as a QR; a clerk scans it once at the door."})
     used_at = ma.fields.DateTime(allow_none=True)
+
+
+class ParcelPlaceOut(ma.Schema):
+    code = ma.fields.String()
+    name = ma.fields.String()
+    kind = ma.fields.String()
+
+
+class ParcelLineOut(ma.Schema):
+    line = ma.fields.Integer(metadata={"description": "The order line."})
+    product = ma.fields.Integer()
+    qty = ma.fields.Integer()
+    picked = ma.fields.Integer()
+
+
+class ParcelOut(ma.Schema):
+    id = ma.fields.Integer()
+    mode = ma.fields.String(metadata={"description": "collect or deliver"})
+    status = ma.fields.String()
+    code = ma.fields.String(metadata={"description": "Shown as a QR; the clerk scans it at collection."})
+    from_ = ma.fields.Nested(ParcelPlaceOut, data_key="from", attribute="from", allow_none=True)
+    collect_at = ma.fields.Nested(ParcelPlaceOut, allow_none=True)
+    address = ma.fields.Dict(allow_none=True)
+    address_text = ma.fields.String()
+    distance_km = ma.fields.Float()
+    expected_at = ma.fields.DateTime(allow_none=True)
+    lines = ma.fields.List(ma.fields.Nested(ParcelLineOut))
+    updated_at = ma.fields.DateTime()
 
 
 class OrderOut(ma.Schema):
@@ -64,6 +124,9 @@ class OrderOut(ma.Schema):
     points_earned = ma.fields.Integer()
     payment = ma.fields.Nested(OrderPaymentOut)
     exit_pass = ma.fields.Nested(ExitPassOut, allow_none=True)
+    fulfilments = ma.fields.List(
+        ma.fields.Nested(ParcelOut), metadata={"description": "The parcels of lines collected or delivered."}
+    )
     created_at = ma.fields.DateTime()
     paid_at = ma.fields.DateTime(allow_none=True)
 

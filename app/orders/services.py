@@ -23,6 +23,7 @@ from app.catalog.models import Product
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
+from app.fulfilment import services as fulfilment
 from app.members import services as members
 from app.orders import passes
 from app.orders.models import PAID, TRANSITIONS, Order, OrderLine
@@ -79,10 +80,17 @@ def reprice(cart: Cart) -> list[dict]:
     return changes
 
 
-def _ensure_held(cart: Cart) -> None:
-    """Every line's units held right now; a hold that ran out is taken again (409 if they are gone)."""
+def _ensure_held(cart: Cart, chosen: dict[int, fulfilment.Choice]) -> None:
+    """Every carried-out line's units held right now; a hold that ran out is taken again (409 if gone).
+
+    A line to be collected or delivered gives its basket hold back: the router holds its units
+    wherever it sends them from (which may be this store again).
+    """
     now = utcnow()
     for line in cart.lines:
+        if chosen[line.id].mode != "carry_out":
+            carts.release_line(line)
+            continue
         hold = db.session.get(StockReservation, line.reservation_id) if line.reservation_id else None
         if hold is None or hold.status != "active" or hold.expires_at <= now:
             carts.hold_line(cart, line, line.quantity)
@@ -125,10 +133,19 @@ def _discount(member_id: int | None, points: int, subtotal: int) -> int:
 
 
 def checkout(
-    cart: Cart, *, key: str, request_hash: str, payment: dict, points: int = 0, channel: str = "phone"
+    cart: Cart,
+    *,
+    key: str,
+    request_hash: str,
+    payment: dict,
+    points: int = 0,
+    channel: str = "phone",
+    fulfilment_choices: list[dict] | None = None,
 ) -> tuple[Order, bool]:
     """Start (or find again) the checkout of ``cart`` under ``key``; returns the order and whether it is new.
 
+    ``fulfilment_choices`` says, per line, whether it is carried out (the default), collected at
+    a store or delivered; the parcels are planned and their units held in this same transaction.
     The caller commits. For a card, ``pay_by_card`` follows after that commit.
     """
     existing = order_of_checkout(cart.id, key)
@@ -142,10 +159,13 @@ def checkout(
         raise DomainError("empty_cart", "The cart is empty.")
     member_id = cart.member_id
     method = _check_payment(payment, member_id, channel, points)
-    _ensure_held(cart)
+    chosen = fulfilment.choices(fulfilment_choices, [line.id for line in cart.lines], member_id)
+    if channel == "phone" and all(c.mode != "carry_out" for c in chosen.values()):
+        channel = "online"  # nothing leaves a shelf now: an order from wherever the shopper is
+    _ensure_held(cart, chosen)
     subtotal = sum(line.unit_price * line.quantity for line in cart.lines)
     discount = _discount(member_id, points, subtotal)
-    order = _new_order(cart, key, request_hash, method, channel, subtotal, discount, points)
+    order = _new_order(cart, key, request_hash, method, channel, subtotal, discount, points, chosen)
     if order.total == 0:
         complete(order)
         return order, True
@@ -171,7 +191,7 @@ def checkout(
     return order, True
 
 
-def _new_order(cart, key, request_hash, method, channel, subtotal, discount, points) -> Order:
+def _new_order(cart, key, request_hash, method, channel, subtotal, discount, points, chosen) -> Order:
     first = cart.lines[0]
     order = Order(
         number=_new_number(),
@@ -189,22 +209,32 @@ def _new_order(cart, key, request_hash, method, channel, subtotal, discount, poi
         points_redeemed=points or 0,
         payment_method=method,
     )
+    sent: list[tuple[OrderLine, fulfilment.Choice]] = []
     for line in cart.lines:
         product = db.session.get(Product, line.product_id)
-        order.lines.append(
-            OrderLine(
-                product_id=product.id,
-                location_id=line.location_id,
-                sku=product.sku,
-                name=product.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                line_total=line.unit_price * line.quantity,
-                reservation_id=line.reservation_id,
-            )
+        choice = chosen[line.id]
+        order_line = OrderLine(
+            product_id=product.id,
+            location_id=line.location_id,
+            sku=product.sku,
+            name=product.name,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            line_total=line.unit_price * line.quantity,
+            reservation_id=line.reservation_id if choice.mode == "carry_out" else None,
+            mode=choice.mode,
         )
+        order.lines.append(order_line)
+        if choice.mode != "carry_out":
+            sent.append((order_line, choice))
     db.session.add(order)
     db.session.flush()
+    if sent:
+        fulfilment.arrange(
+            order.id,
+            [fulfilment.OrderedLine(x.id, x.product_id, x.quantity, choice) for x, choice in sent],
+            reference=f"order:{order.number}",
+        )
     _record(order, "order.created")
     return order
 
@@ -219,7 +249,13 @@ def _record(order: Order, event_type: str, **extra) -> None:
         "location": order.location_id,
         "total": {"amount": order.total, "currency": order.currency},
         "lines": [
-            {"sku": line.sku, "location": line.location_id, "quantity": line.quantity, "unit_price": line.unit_price}
+            {
+                "sku": line.sku,
+                "location": line.location_id,
+                "quantity": line.quantity,
+                "unit_price": line.unit_price,
+                "mode": line.mode,
+            }
             for line in order.lines
         ],
         **extra,
@@ -231,8 +267,9 @@ def _await_counter(order: Order, cart: Cart) -> None:
     """Pay at the counter: the holds last long enough to walk there; the cart is done."""
     until = utcnow() + timedelta(minutes=current_app.config["COUNTER_HOLD_MINUTES"])
     for line in order.lines:
-        hold = db.session.get(StockReservation, line.reservation_id)
-        hold.expires_at = max(hold.expires_at, until)
+        if line.reservation_id is not None:
+            hold = db.session.get(StockReservation, line.reservation_id)
+            hold.expires_at = max(hold.expires_at, until)
     carts.move(cart, "checked_out")
 
 
@@ -251,9 +288,14 @@ def pay_by_card(order: Order, card_number: str) -> Order:
 
 
 def complete(order: Order) -> Order:
-    """The money is in: holds become sales, points are earned, the exit pass is issued."""
-    for line in order.lines:
+    """The money is in: carried-out holds become sales, parcels go to their clerks, points are earned.
+
+    An exit pass is issued when something is carried out of the store now.
+    """
+    carried = [line for line in order.lines if line.mode == "carry_out"]
+    for line in carried:
         line.reservation_id = _sell(order, line)
+    fulfilment.paid(order.id)
     move(order, "paid")
     order.paid_at = utcnow()
     if order.member_id is not None:
@@ -263,7 +305,8 @@ def complete(order: Order) -> Order:
     cart = db.session.get(Cart, order.cart_id)
     if cart.status != "checked_out":
         carts.move(cart, "checked_out")
-    passes.issue(order)
+    if carried:
+        passes.issue(order)
     db.session.flush()
     _record(order, "order.paid", points_earned=order.points_earned)
     _announce(order)
@@ -301,6 +344,7 @@ def cancel(order: Order, *, reopen_cart: bool) -> Order:
             hold = db.session.get(StockReservation, line.reservation_id) if line.reservation_id else None
             if hold is not None and hold.status == "active":
                 reservations.release(hold)
+    fulfilment.cancel_unpaid(order.id)
     db.session.flush()
     _record(order, "order.cancelled")
     _announce(order)
@@ -428,3 +472,89 @@ def bought_together(product_id: int, limit: int = 3) -> list[Product]:
     ids = [row[0] for row in rows]
     found = {p.id: p for p in db.session.scalars(select(Product).where(Product.id.in_(ids), Product.active))}
     return [found[i] for i in ids if i in found]
+
+
+# ---- the parcels of an order, after checkout ---------------------------------------------
+
+PARCEL_NEWS = {
+    "shipped": ("Your parcel is on its way", "Order {number}: your parcel left {source}."),
+    "ready": ("Ready for collection", "Order {number} is ready at {place}. Show the order's QR at the counter."),
+    "expired": ("Not collected", "Order {number} was not collected at {place}; the parcel's amount is refunded."),
+}
+
+
+def order_of_parcel(parcel) -> Order:
+    return db.session.get(Order, parcel.order_id)
+
+
+def parcel_moved(parcel) -> None:
+    """A parcel changed: its shopper's screens follow live, and a message says what matters."""
+    order = order_of_parcel(parcel)
+    data = {"order": order.number, "status": order.status, "parcel": {"id": parcel.id, "status": parcel.status}}
+    queue_event(db.session, "order:updated", data, room=carts.cart_room(order.cart_id))
+    if order.member_id is not None:
+        queue_event(db.session, "order:updated", data, room=f"member:{order.member_id}")
+    outbox.record(f"parcel.{parcel.status}", f"order:{order.number}", {"number": order.number, **data["parcel"]})
+    news = PARCEL_NEWS.get(parcel.status)
+    if news and order.member_id is not None:
+        _tell(order.member_id, news, order, parcel)
+
+
+def _tell(member_id: int, news: tuple[str, str], order: Order, parcel) -> None:
+    from app.catalog import services as catalog
+    from app.members import messages
+
+    places = catalog.locations_by_id({parcel.source_location_id, parcel.collect_location_id or 0})
+    source, place = places.get(parcel.source_location_id), places.get(parcel.collect_location_id or 0)
+    reach = [i for i in members.identifiers_of(members.get_member(member_id)) if i.kind in ("email", "phone")]
+    reach.sort(key=lambda i: (not i.verified, i.kind != "phone", i.id))
+    if not reach:
+        return
+    subject, body = news
+    text = body.format(number=order.number, source=source.name if source else "", place=place.name if place else "")
+    messages.send(messages.channel_for(reach[0].kind), reach[0].value, subject, text)
+
+
+def expire_parcel(parcel) -> Order:
+    """A parcel nobody collected: its units went back, and what was paid for them comes back too."""
+    from app.fulfilment import store_work
+
+    store_work.expire(parcel)
+    order = order_of_parcel(parcel)
+    lines = {line.id: line for line in order.lines}
+    worth = sum(lines[x.order_line_id].unit_price * x.quantity for x in parcel.lines)
+    # The order's discount (points spent) is shared by its lines in proportion to their price.
+    amount = worth * order.total // order.subtotal if order.subtotal else 0
+    amount = min(amount, order.total - order.refunded_amount)
+    if amount > 0 and order.status in ("paid", "partially_refunded"):
+        refund_order(order, amount)
+    parcel_moved(parcel)
+    return order
+
+
+def ready_for(scanned: str, location_id: int, clerk: str) -> list:
+    """The parcels ready here for what the clerk scanned: a parcel's QR (its order's), or a member code."""
+    from app.fulfilment import store_work
+    from app.fulfilment.models import Fulfilment
+    from app.members import codes
+
+    text = (scanned or "").strip().upper()
+    try:
+        order_ids = [store_work.find_by_code(text).order_id]
+    except NotFound:
+        member = codes.redeem(text, redeemed_by=clerk, location_id=location_id)
+        order_ids = list(db.session.scalars(select(Order.id).where(Order.member_id == member.id)))
+    parcels = list(
+        db.session.scalars(
+            select(Fulfilment)
+            .where(
+                Fulfilment.order_id.in_(order_ids),
+                Fulfilment.collect_location_id == location_id,
+                Fulfilment.status == "ready",
+            )
+            .order_by(Fulfilment.id)
+        )
+    )
+    if not parcels:
+        raise NotFound("nothing_ready", "Nothing is ready for collection here for this code.")
+    return parcels

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from app.catalog.models import Location
+from app.catalog import services as catalog
 from app.extensions import db
+from app.fulfilment import services as fulfilment
 from app.money import format_money
 from app.orders import passes
 from app.orders.models import Order
@@ -16,8 +15,11 @@ def order_json(order: Order, *, with_pass: bool = True) -> dict:
     """An order; ``with_pass`` adds the exit pass token (for its shopper only)."""
     payment = payments.get_payment(order.payment_id) if order.payment_id else None
     exit_pass = passes.pass_of(order) if with_pass else None
+    parcels = fulfilment.parcels_of(order.id)
     wanted = {order.location_id, *(line.location_id for line in order.lines)}
-    places = dict(db.session.execute(select(Location.id, Location.code).where(Location.id.in_(wanted))).all())
+    wanted |= {x for p in parcels for x in (p.source_location_id, p.collect_location_id) if x}
+    found = catalog.locations_by_id(wanted)
+    places = {place_id: place.code for place_id, place in found.items()}
     return {
         "id": order.id,
         "number": order.number,
@@ -27,6 +29,8 @@ def order_json(order: Order, *, with_pass: bool = True) -> dict:
         "member": order.member_id,
         "lines": [
             {
+                "id": line.id,
+                "mode": line.mode,
                 "sku": line.sku,
                 "name": line.name,
                 "qty": line.quantity,
@@ -52,6 +56,46 @@ def order_json(order: Order, *, with_pass: bool = True) -> dict:
         "exit_pass": (
             {"token": passes.token_of(order), "used_at": exit_pass.used_at} if exit_pass is not None else None
         ),
+        "fulfilments": [fulfilment.parcel_json(p, found) for p in parcels],
         "created_at": order.created_at,
         "paid_at": order.paid_at,
     }
+
+
+def next_steps(parcel) -> list[str]:
+    """What a clerk may do with a parcel now."""
+    here = parcel.collect_location_id == parcel.source_location_id
+    left = sum(line.quantity - line.picked for line in parcel.lines)
+    return {
+        "open": ["pick"],
+        "picking": ["pick"] if left else ["pack"],
+        "packed": ["ready"] if parcel.mode == "collect" and here else ["ship"],
+        "shipped": ["ready"] if parcel.mode == "collect" else ["delivered"],
+        "ready": ["collect"],
+    }.get(parcel.status, [])
+
+
+def parcels_for_staff(parcels: list) -> list[dict]:
+    """Parcels as a clerk sees them: the order, what to pick (by name), and the next steps."""
+    from sqlalchemy import select
+
+    from app.members.models import Member
+    from app.orders.models import OrderLine
+
+    if not parcels:
+        return []
+    places = catalog.locations_by_id({x for p in parcels for x in (p.source_location_id, p.collect_location_id) if x})
+    orders = {o.id: o for o in db.session.scalars(select(Order).where(Order.id.in_({p.order_id for p in parcels})))}
+    line_ids = {line.order_line_id for p in parcels for line in p.lines}
+    sold = {x.id: x for x in db.session.scalars(select(OrderLine).where(OrderLine.id.in_(line_ids)))}
+    member_ids = {o.member_id for o in orders.values() if o.member_id}
+    names = dict(db.session.execute(select(Member.id, Member.name).where(Member.id.in_(member_ids))).all())
+    shown = []
+    for parcel in parcels:
+        order = orders[parcel.order_id]
+        item = fulfilment.parcel_json(parcel, places)
+        for line in item["lines"]:
+            line["sku"], line["name"] = sold[line["line"]].sku, sold[line["line"]].name
+        item |= {"order": order.number, "member_name": names.get(order.member_id), "next": next_steps(parcel)}
+        shown.append(item)
+    return shown
