@@ -494,7 +494,7 @@ def parcel_moved(parcel) -> None:
     queue_event(db.session, "order:updated", data, room=carts.cart_room(order.cart_id))
     if order.member_id is not None:
         queue_event(db.session, "order:updated", data, room=f"member:{order.member_id}")
-    outbox.record(f"parcel.{parcel.status}", f"order:{order.number}", {"number": order.number, **data["parcel"]})
+    outbox.record("parcel.updated", f"order:{order.number}", {"number": order.number, **data["parcel"]})
     news = PARCEL_NEWS.get(parcel.status)
     if news and order.member_id is not None:
         _tell(order.member_id, news, order, parcel)

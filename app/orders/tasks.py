@@ -35,3 +35,24 @@ def settle_pending_card_orders() -> int:
     if settled:
         log.info("settled %d pending card order(s) with the gateway", settled)
     return settled
+
+
+@every(300)
+def expire_uncollected_parcels() -> int:
+    """Parcels left at a store past COLLECT_DAYS: units back on the shelf, the money back; returns how many."""
+    from app.fulfilment import store_work
+
+    expired = 0
+    for parcel_id in [parcel.id for parcel in store_work.due_to_expire()]:
+        db.session.rollback()
+        try:
+            begin_write(db.session)
+            parcel = store_work.get(parcel_id)
+            if parcel.status == "ready":  # another run may have expired it first
+                services.expire_parcel(parcel)
+                expired += 1
+            db.session.commit()
+        except Exception:  # noqa: BLE001 - one parcel's trouble must not stop the others; retried next run
+            db.session.rollback()
+            log.exception("expiring parcel %s failed", parcel_id)
+    return expired

@@ -21,5 +21,9 @@ EVENT_TYPES: dict[str, str] = {
     "order.paid": "An order was paid; its units are sold. Data: number, member, channel, total, lines.",
     "order.cancelled": "An unpaid order was cancelled; its units went back. Data: number, total.",
     "refund.issued": "Money went back to the payer of an order. Data: order, amount, refunded, status.",
+    "parcel.updated": (
+        "A parcel of an order moved: picking, packed, shipped, ready, delivered, collected, expired or cancelled. "
+        "Data: number (the order), id, status."
+    ),
     "member.merged": "Two members became one: the merged one's orders, baskets, wallet and points are the kept one's.",
 }
