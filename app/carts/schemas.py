@@ -42,6 +42,7 @@ class CartLineOut(ma.Schema):
     line_total = ma.fields.Integer()
     held = ma.fields.Boolean(metadata={"description": "The units are held for this cart right now."})
     held_until = ma.fields.String(allow_none=True)
+    online = ma.fields.Boolean(metadata={"description": "Not held at its store: to be collected or delivered."})
 
 
 class CartOut(ma.Schema):

@@ -339,6 +339,8 @@ def cart_json(cart: Cart) -> dict:
                 "line_total": line.unit_price * line.quantity,
                 "held": active,
                 "held_until": hold.expires_at.isoformat() if active else None,
+                # Added for an order from anywhere while the store had none: collected or delivered.
+                "online": line.reservation_id is None,
             }
         )
     total = sum(x["line_total"] for x in lines)

@@ -276,6 +276,22 @@ def cancel_unpaid(order_id: int) -> None:
     db.session.flush()
 
 
+def status_text(mode: str, status: str, source: str, collect_at: str) -> str:
+    """What a parcel's step means to its shopper."""
+    if status == "shipped":
+        return f"On its way to {collect_at}" if mode == "collect" else "On its way to you"
+    return {
+        "open": f"Ordered: {source} will pick it",
+        "picking": f"Being picked at {source}",
+        "packed": f"Packed at {source}",
+        "ready": f"Ready for collection at {collect_at}",
+        "delivered": "Delivered",
+        "collected": "Collected",
+        "expired": "Not collected in time: refunded",
+        "cancelled": "Cancelled",
+    }[status]
+
+
 def parcel_json(fulfilment: Fulfilment, places: dict[int, Location] | None = None) -> dict:
     """A parcel as the shopper and the API see it."""
     places = places or catalog.locations_by_id({fulfilment.source_location_id, fulfilment.collect_location_id or 0})
@@ -285,6 +301,9 @@ def parcel_json(fulfilment: Fulfilment, places: dict[int, Location] | None = Non
         "id": fulfilment.id,
         "mode": fulfilment.mode,
         "status": fulfilment.status,
+        "status_text": status_text(
+            fulfilment.mode, fulfilment.status, source.name if source else "", collect.name if collect else ""
+        ),
         "code": fulfilment.code,
         "from": {"code": source.code, "name": source.name, "kind": source.kind} if source else None,
         "collect_at": {"code": collect.code, "name": collect.name} if collect else None,

@@ -59,7 +59,7 @@ def guest_cart() -> Cart | None:
 
 
 def _places() -> dict[str, dict]:
-    return {loc.code: {"name": loc.name, "timezone": loc.timezone} for loc in catalog.all_locations()}
+    return {loc.code: {"name": loc.name, "timezone": loc.timezone, "kind": loc.kind} for loc in catalog.all_locations()}
 
 
 def _shop_timezone() -> str:
@@ -168,6 +168,7 @@ def receipt_page(number: str):
             cart_id=order.cart_id,
             place=catalog.get_location(data["location"]),
             money=lambda amount: format_money(amount, data["currency"]),
+            line_names={line["id"]: line["name"] for line in data["lines"]},
         )
     )
     response.headers["Cache-Control"] = "no-store"

@@ -95,6 +95,7 @@ class ParcelOut(ma.Schema):
     id = ma.fields.Integer()
     mode = ma.fields.String(metadata={"description": "collect or deliver"})
     status = ma.fields.String()
+    status_text = ma.fields.String(metadata={"description": "What the step means to the shopper."})
     code = ma.fields.String(metadata={"description": "Shown as a QR; the clerk scans it at collection."})
     from_ = ma.fields.Nested(ParcelPlaceOut, data_key="from", attribute="from", allow_none=True)
     collect_at = ma.fields.Nested(ParcelPlaceOut, allow_none=True)

@@ -490,14 +490,17 @@ def order_of_parcel(parcel) -> Order:
 def parcel_moved(parcel) -> None:
     """A parcel changed: its shopper's screens follow live, and a message says what matters."""
     order = order_of_parcel(parcel)
-    data = {"order": order.number, "status": order.status, "parcel": {"id": parcel.id, "status": parcel.status}}
+    shown = fulfilment.parcel_json(parcel)
+    news = {"id": parcel.id, "status": parcel.status, "status_text": shown["status_text"]}
+    data = {"order": order.number, "status": order.status, "parcel": news}
     queue_event(db.session, "order:updated", data, room=carts.cart_room(order.cart_id))
     if order.member_id is not None:
         queue_event(db.session, "order:updated", data, room=f"member:{order.member_id}")
-    outbox.record("parcel.updated", f"order:{order.number}", {"number": order.number, **data["parcel"]})
-    news = PARCEL_NEWS.get(parcel.status)
-    if news and order.member_id is not None:
-        _tell(order.member_id, news, order, parcel)
+    event = {"number": order.number, "id": parcel.id, "status": parcel.status}
+    outbox.record("parcel.updated", f"order:{order.number}", event)
+    message = PARCEL_NEWS.get(parcel.status)
+    if message and order.member_id is not None:
+        _tell(order.member_id, message, order, parcel)
 
 
 def _tell(member_id: int, news: tuple[str, str], order: Order, parcel) -> None:

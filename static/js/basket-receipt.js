@@ -31,6 +31,27 @@
     }
   }
 
+  // A parcel's step changes in place (and is announced), the rest of the receipt stays.
+  function showParcel(parcel) {
+    const item = box.querySelector(`[data-parcel="${parcel.id}"]`);
+    if (!item) {
+      again();
+      return;
+    }
+    item.dataset.parcelState = parcel.status;
+    item.querySelector("[data-parcel-status]").textContent = parcel.status_text;
+    const qr = item.querySelector("[data-parcel-qr]");
+    if (qr && parcel.status === "ready") qr.open = true;
+    if (qr && ["collected", "expired", "cancelled"].includes(parcel.status)) qr.hidden = true;
+    liveState.hidden = false;
+    liveState.classList.remove("offline");
+    liveState.textContent = parcel.status_text;
+    clearTimeout(showParcel.hide);
+    showParcel.hide = setTimeout(() => {
+      liveState.hidden = true;
+    }, 5000);
+  }
+
   if (typeof io !== "undefined") {
     const socket = io("/live", { transports: ["websocket", "polling"] });
     socket.on("connect", () => {
@@ -45,7 +66,12 @@
       liveState.classList.add("offline");
     });
     socket.on("order:updated", (data) => {
-      if (data && data.order === number && data.status !== status) again();
+      if (!data || data.order !== number) return;
+      if (data.status !== status) {
+        again();
+        return;
+      }
+      if (data.parcel) showParcel(data.parcel);
     });
   }
 

@@ -35,6 +35,16 @@
   let attempt = null; // {key, body, cart}: the payment being tried
   let paying = false;
   const notes = {}; // line id -> what went wrong with it
+  const modes = {}; // line id -> "carry_out" | "collect" | "deliver"
+  const modeList = $("[data-line-modes]");
+  const collectBox = $("[data-collect-box]");
+  const collectStore = $("[data-collect-store]");
+  const deliverBox = $("[data-deliver-box]");
+  const savedAddress = document.querySelector("[data-saved-address]");
+  const newAddress = $("[data-new-address]");
+  const keepAddress = document.querySelector("[data-keep-address]");
+  const located = $("[data-located]");
+  let coords = null; // {latitude, longitude} from "Use my location"
 
   // ---- showing the cart ------------------------------------------------------------------
 
@@ -53,9 +63,10 @@
     else img.hidden = true;
     const what = B.el("div", "basket-what");
     what.append(B.el("strong", "basket-name", line.name), B.el("span", "muted", `${line.price} · ${place(line.location).name}`));
-    const held = line.held
-      ? B.el("span", "held", `Held for you until ${B.clock(line.held_until, place(line.location).timezone)}`)
-      : B.el("span", "held expired", "Not held any more: paying holds it again if it is still there");
+    let held;
+    if (line.held) held = B.el("span", "held", `Held for you until ${B.clock(line.held_until, place(line.location).timezone)}`);
+    else if (line.online) held = B.el("span", "held online", "Not on this store's shelf: collect it or have it delivered");
+    else held = B.el("span", "held expired", "Not held any more: paying holds it again if it is still there");
     what.append(held);
     if (notes[line.id]) what.append(B.el("span", "line-note", notes[line.id]));
     const steps = B.el("div", "qty-stepper small");
@@ -84,9 +95,132 @@
     return cart && cart.status === "open" ? cart.lines : [];
   }
 
+  // ---- how each line is got: carried out now, collected at a store, delivered ----------------
+
+  const MODE_NAMES = { carry_out: "Take it now", collect: "Collect at a store", deliver: "Deliver" };
+
+  function modeOf(line) {
+    if (!modes[line.id]) modes[line.id] = line.held || !line.online ? "carry_out" : "deliver";
+    return modes[line.id];
+  }
+
+  function modeView(line) {
+    const li = B.el("li", "line-mode");
+    const label = B.el("label", "field");
+    label.append(B.el("span", "", `${line.qty} × ${line.name}`));
+    const select = B.el("select");
+    select.dataset.lineMode = String(line.id);
+    select.setAttribute("aria-label", `How you get ${line.name}`);
+    Object.entries(MODE_NAMES).forEach(([value, text]) => {
+      const option = B.el("option", "", text);
+      option.value = value;
+      select.append(option);
+    });
+    select.value = modeOf(line);
+    label.append(select);
+    li.append(label);
+    return li;
+  }
+
+  function renderModes() {
+    const shown = lines();
+    modeList.replaceChildren(...shown.map(modeView));
+    const chosen = shown.map(modeOf);
+    collectBox.hidden = !chosen.includes("collect");
+    deliverBox.hidden = !chosen.includes("deliver");
+    newAddress.hidden = Boolean(savedAddress && savedAddress.value);
+    if (shown.length && !collectStore.dataset.touched) {
+      const here = shown[0].location;
+      if ([...collectStore.options].some((o) => o.value === here)) collectStore.value = here;
+    }
+  }
+
+  modeList.addEventListener("change", (event) => {
+    const select = event.target.closest("[data-line-mode]");
+    if (!select) return;
+    modes[select.dataset.lineMode] = select.value;
+    clearError();
+    renderModes();
+  });
+  collectStore.addEventListener("change", () => {
+    collectStore.dataset.touched = "1";
+  });
+  if (savedAddress) savedAddress.addEventListener("change", renderModes);
+
+  $("[data-locate]").addEventListener("click", () => {
+    if (!navigator.geolocation) {
+      located.textContent = "This browser cannot tell where you are.";
+      return;
+    }
+    located.textContent = "Finding you…";
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        coords = { latitude: position.coords.latitude, longitude: position.coords.longitude };
+        located.textContent = "Located: we send from the nearest place that has it.";
+      },
+      () => {
+        located.textContent = "Not located; we plan by the address.";
+      },
+      { timeout: 10000 }
+    );
+  });
+
+  async function loadAddresses() {
+    if (!savedAddress) return;
+    const answer = await B.call("GET", state.urls.addresses);
+    if (!answer.ok) return;
+    answer.body.items.forEach((a) => {
+      const option = B.el("option", "", [a.recipient, a.line1, a.city].filter(Boolean).join(", "));
+      option.value = String(a.id);
+      savedAddress.insertBefore(option, savedAddress.firstChild);
+    });
+    if (answer.body.items.length) savedAddress.selectedIndex = 0;
+    renderModes();
+  }
+
+  function typedAddress() {
+    const address = {};
+    newAddress.querySelectorAll("[data-address]").forEach((input) => {
+      if (input.value.trim()) address[input.dataset.address] = input.value.trim();
+    });
+    if (coords) Object.assign(address, coords);
+    return address;
+  }
+
+  // What the checkout sends: every line not carried out, with where it goes.
+  async function fulfilment() {
+    const wanted = lines().filter((line) => modeOf(line) !== "carry_out");
+    if (!wanted.length) return [];
+    let address = null;
+    if (wanted.some((line) => modeOf(line) === "deliver")) {
+      if (savedAddress && savedAddress.value) address = { id: parseInt(savedAddress.value, 10) };
+      else {
+        address = typedAddress();
+        const missing = ["recipient", "line1", "city"].filter((name) => !address[name]);
+        if (missing.length) throw { code: "address_required", message: "Fill in the recipient, the street and the city to deliver to." };
+        if (keepAddress && keepAddress.checked) {
+          const kept = await B.call("POST", state.urls.addresses, { csrf, body: address, headers: { "Idempotency-Key": B.newKey() } });
+          if (!kept.ok) throw kept.error;
+          address = { id: kept.body.id };
+          const option = B.el("option", "", [kept.body.recipient, kept.body.line1, kept.body.city].join(", "));
+          option.value = String(kept.body.id);
+          savedAddress.insertBefore(option, savedAddress.firstChild);
+          savedAddress.value = option.value;
+          renderModes();
+        }
+      }
+    }
+    return wanted.map((line) => {
+      const mode = modeOf(line);
+      if (mode === "collect") return { line: line.id, mode, location: collectStore.value };
+      return { line: line.id, mode, address };
+    });
+  }
+
   function render() {
     const shown = lines();
     list.replaceChildren(...shown.map(lineView));
+    renderModes();
     const filled = shown.length > 0;
     empty.hidden = filled;
     totalBox.hidden = !filled;
@@ -219,6 +353,13 @@
       payment.card_number = cardNumber.value.trim();
     }
     const body = { payment };
+    try {
+      const sending = await fulfilment();
+      if (sending.length) body.fulfilment = sending;
+    } catch (error) {
+      showError(error);
+      return;
+    }
     const spend = points();
     if (spend > 0) body.points = spend;
     const text = JSON.stringify(body);
@@ -305,4 +446,5 @@
   if (state.cart) show(state.cart);
   else render();
   if (state.adopt) adopt();
+  loadAddresses();
 })();
