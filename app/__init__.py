@@ -44,6 +44,9 @@ def create_app(config: object | None = None) -> Flask:
         channel=app.config.get("SOCKETIO_CHANNEL", "oneshelf"),
         async_mode=app.config.get("SOCKETIO_ASYNC_MODE", "threading"),
     )
+    from app.core import headers
+
+    headers.init_app(app)  # around the Socket.IO middleware too, inside ProxyFix
 
     @ext.login_manager.user_loader
     def load_user(session_id: str):
@@ -72,9 +75,6 @@ def create_app(config: object | None = None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
-    from app.core import headers
-
-    headers.init_app(app)
     _register_template_helpers(app)
     return app
 

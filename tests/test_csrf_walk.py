@@ -3,10 +3,11 @@
 The walk takes every rule of the URL map with POST, PUT, PATCH or DELETE, fills its path
 parameters with dummy values and sends the write without a token, as a page of another site
 would: once from a staff admin signed in through the login form, once from a member signed in
-with the session cookie. API routes get a JSON body with their required fields filled in (and
+with the session cookie, once from a kiosk screen signed in by its screen cookie
+(``/kiosk?token=``). API routes get a JSON body with their required fields filled in (and
 an Idempotency-Key), so validation lets the request reach its caller checks. Each must answer
 400 "The CSRF token is missing." (or, for the allow-listed routes below, the refusal named
-there) and no table may gain or lose a row.
+there), no table may gain or lose a row, and the caller is still signed in afterwards.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ from sqlalchemy import func, select
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 CSRF_MISSING = "The CSRF token is missing."
 
-# Staff-only API routes (a bearer key or a staff session): a member's cookie is no staff
-# session, so the member caller is refused with 401 before anything is read or written.
+# Staff-only API routes (a bearer key or a staff session): a member's or a kiosk screen's cookie
+# is no staff session, so that caller is refused with 401 before anything is read or written.
 STAFF_API = {
     ("DELETE", "/api/v1/stock/reservations/<int:reservation_id>"),
     ("DELETE", "/api/v1/webhooks/<int:endpoint_id>"),
@@ -59,7 +60,8 @@ STAFF_API = {
     ("PUT", "/api/v1/products/<sku>/image"),
 }
 
-# Member-only API routes: a staff session is no member, so the staff caller is refused with 401.
+# Member-only API routes: a staff session or a kiosk screen is no member, so that caller is
+# refused with 401.
 MEMBER_API = {
     ("DELETE", "/api/v1/members/me/addresses/<int:address_id>"),
     ("DELETE", "/api/v1/members/me/scans"),
@@ -90,16 +92,19 @@ CART_ROUTES = {
     ("POST", "/api/v1/carts/<cart_id>/lines"),
 }
 
-# Routes that need no CSRF token from a cookie caller: (method, rule) -> caller ("staff", "member"
-# or "*" for both) -> (the statuses it may answer besides the CSRF refusal, why).
+# Routes that need no CSRF token from a cookie caller: (method, rule) -> caller ("staff", "member",
+# "kiosk" or "*" for all) -> (the statuses it may answer besides the CSRF refusal, why).
 ALLOWED: dict[tuple[str, str], dict[str, tuple[set[int], str]]] = {
-    **{route: {"member": ({401}, "staff-only API")} for route in STAFF_API},
-    **{route: {"staff": ({401}, "member-only API")} for route in MEMBER_API},
+    **{route: {"member": ({401}, "staff-only API"), "kiosk": ({401}, "staff-only API")} for route in STAFF_API},
+    **{route: {"staff": ({401}, "member-only API"), "kiosk": ({401}, "member-only API")} for route in MEMBER_API},
     **{route: {"*": ({401, 422}, "public form, no session needed")} for route in PUBLIC_FORMS},
     **{route: {"*": ({404}, "unknown cart")} for route in CART_ROUTES},
-    # Signing out with no member signed in ends nothing (the staff session is untouched); a
-    # signed-in member must prove CSRF (the member walk expects 400 here).
-    ("DELETE", "/api/v1/session"): {"staff": ({204}, "no member session to end")},
+    # Signing out with no member signed in ends nothing (the staff session and the kiosk screen
+    # are untouched); a signed-in member must prove CSRF (the member walk expects 400 here).
+    ("DELETE", "/api/v1/session"): {
+        "staff": ({204}, "no member session to end"),
+        "kiosk": ({204}, "no member session to end"),
+    },
 }
 
 # Only rules that the walk cannot reach at all (none yet: static is GET only, Socket.IO is no rule).
@@ -191,7 +196,30 @@ def member_cookie(app, db):
     return client
 
 
-@pytest.mark.parametrize("caller", ["staff", "member"])
+@pytest.fixture
+def kiosk_cookie(app, db, make_location):
+    """A browser that is a kiosk screen: the device token given once, then only the screen cookie."""
+    from app.kiosks import services
+
+    location = make_location(code="SH-CSRF", name="CSRF walk store")
+    _, token = services.create_device(location.code, "Kiosk 9", None)
+    db.session.commit()
+    client = app.test_client()
+    assert client.get(f"/kiosk?token={token}").status_code == 302
+    assert "Kiosk 9" in client.get("/kiosk").text
+    return client
+
+
+def _still_signed_in(caller: str, client) -> bool:
+    """The walk did not sign the caller out (which would let the rest of it pass for the wrong reason)."""
+    if caller == "staff":
+        return client.get("/staff/products").status_code == 200
+    if caller == "member":
+        return client.get("/api/v1/members/me").status_code == 200
+    return "Kiosk 9" in client.get("/kiosk").text
+
+
+@pytest.mark.parametrize("caller", ["staff", "member", "kiosk"])
 def test_every_cookie_write_needs_csrf(app, db, request, caller):
     client = request.getfixturevalue(f"{caller}_cookie")
     routes = _write_routes(app)
@@ -219,3 +247,4 @@ def test_every_cookie_write_needs_csrf(app, db, request, caller):
             wrong.append(f"{method} {rule}: wrote to {sorted(changed)}")
             before = after
     assert not wrong, "\n".join(wrong)
+    assert _still_signed_in(caller, client), f"the {caller} was signed out by the walk"

@@ -1,4 +1,13 @@
-"""Product images: only our own uploaded files, checked and re-encoded before they are kept."""
+"""Product images: only our own uploaded files, checked and re-encoded before they are kept.
+
+A file is written when the image is stored, before the transaction that uses it commits, and
+follows that transaction: if it rolls back (bad input after the image step, a conflict) the
+file it wrote is removed; if it commits the file is kept. A file a product no longer shows
+(its image was replaced or cleared) is removed once that change commits, unless another
+product still shows it. Files are named by their content, so two transactions may store the
+same file: within a process, a file stays while any transaction that stored it may still
+commit (a race between processes on the very same bytes can still remove a file too early).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +16,17 @@ import io
 import os
 import re
 import tempfile
+import threading
 import warnings
 from pathlib import Path
 
 from flask import current_app
 from PIL import Image, UnidentifiedImageError
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, object_session
 
+from app.catalog.models import Product
+from app.db import begin_write
 from app.errors import DomainError
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -81,7 +95,9 @@ def store_image(data: bytes, content_type: str | None = None) -> str:
     picture.save(out, format=kind, **({"quality": 90} if kind in ("JPEG", "WEBP") else {"optimize": True}))
     encoded = out.getvalue()
     name = f"{hashlib.sha256(encoded).hexdigest()}.{EXTENSIONS[kind]}"
-    _write(Path(current_app.config["IMAGES_PATH"]), name, encoded)
+    from app.extensions import db
+
+    _write(db.session(), Path(current_app.config["IMAGES_PATH"]), name, encoded)
     return f"/images/{name}"
 
 
@@ -98,17 +114,93 @@ def _clean(image: Image.Image) -> Image.Image:
     return clean
 
 
-def _write(folder: Path, name: str, data: bytes) -> None:
-    """Write the file once, atomically; the same content has the same name."""
+def _write(session: Session, folder: Path, name: str, data: bytes) -> None:
+    """Write the file atomically for the session's transaction; the same content has the same name."""
+    begin_write(session)  # the transaction that decides whether the file stays
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
-    if target.exists():
-        return
+    if target.exists() and target not in _claims:
+        return  # kept by a transaction that committed: not this one's to remove
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
+        with _claims_lock:
+            if not target.exists():
+                os.replace(tmp, target)
+                _claims[target] = 1
+            elif target in _claims:
+                _claims[target] += 1  # stored by another transaction that has not ended yet
+            else:
+                return
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+    session.info.setdefault(WRITTEN, []).append(target)
+
+
+# ---- files follow the transaction that stored them ---------------------------------------
+
+WRITTEN = "oneshelf_image_files_written"  # stored in this transaction: removed unless it commits
+DROPPED = "oneshelf_image_urls_dropped"  # images a product of this transaction no longer shows
+UNUSED = "oneshelf_image_files_unused"  # of those, the files no product shows: removed on commit
+# Files stored by transactions of this process that have not ended yet, with how many store them.
+_claims: dict[Path, int] = {}
+_claims_lock = threading.Lock()
+
+
+@event.listens_for(Product.image, "set", active_history=True)
+def _image_replaced(product: Product, value: str, previous: object, initiator: object) -> None:
+    """Remember an uploaded image a product stops showing; its file may go when this commits."""
+    session = object_session(product)
+    if session is not None and isinstance(previous, str) and previous != value and _own_file_name(previous):
+        session.info.setdefault(DROPPED, set()).add(previous)
+
+
+def _own_file_name(url: str) -> str | None:
+    name = url.removeprefix("/images/")
+    return name if url.startswith("/images/") and IMAGE_NAME_RE.match(name) else None
+
+
+@event.listens_for(Session, "before_commit")
+def _find_unused(session: Session) -> None:
+    """Before the commit, while the session can still read: which dropped images no product shows."""
+    if session.in_nested_transaction() or not session.info.get(DROPPED):
+        return  # a savepoint: decided when the transaction around it commits
+    dropped = session.info.pop(DROPPED)
+    shown = set(session.scalars(select(Product.image).where(Product.image.in_(sorted(dropped)))))
+    folder = Path(current_app.config["IMAGES_PATH"])
+    session.info[UNUSED] = [folder / name for url in dropped - shown if (name := _own_file_name(url))]
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_on_commit(session: Session) -> None:
+    """The transaction committed: its files stay for good, the files nothing shows go."""
+    if session.in_nested_transaction():
+        return  # a savepoint released; the transaction around it may still roll back
+    written, unused = session.info.pop(WRITTEN, []), session.info.pop(UNUSED, [])
+    with _claims_lock:
+        for path in written:
+            _claims.pop(path, None)
+        for path in unused:
+            if path not in _claims:  # another transaction here has just stored the same image
+                path.unlink(missing_ok=True)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _remove_unless_committed(session: Session, transaction) -> None:
+    """The transaction ended without committing (rollback, close): remove the files it wrote."""
+    if transaction.parent is not None:
+        return
+    session.info.pop(DROPPED, None)
+    session.info.pop(UNUSED, None)
+    written = session.info.pop(WRITTEN, [])
+    with _claims_lock:
+        for path in written:
+            left = _claims.get(path)
+            if left is None:
+                continue  # another transaction that stored it committed
+            if left > 1:
+                _claims[path] = left - 1
+            else:
+                del _claims[path]
+                path.unlink(missing_ok=True)

@@ -1,7 +1,8 @@
 """A shopper's phone from the shelf to the exit: add to the basket, sign in, top up, pay, show the pass.
 
 The shopper is a phone-sized page; staff and the clerk's scanner are API calls with keys made
-by ``flask keys create``, as a store would make them.
+by ``flask keys create``, as a store would make them. On the SQLite server the other browser tests
+share, and on a server of its own on PostgreSQL when TEST_DATABASE_URL is set.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import io
 import re
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -18,6 +21,7 @@ from pyzbar.pyzbar import ZBarSymbol
 from pyzbar.pyzbar import decode as zbar_decode
 
 from tests.browser.test_kiosk_pairing import sign_up
+from tests.live_server import free_port, run_flask, running_server, server_env
 
 try:
     from playwright.sync_api import Page, expect
@@ -30,6 +34,24 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 STORE = "SH-PUDONG"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def live_server(request, tmp_path: Path) -> Iterator[LiveServer]:
+    """The shared server on SQLite, or a server of its own on a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield request.getfixturevalue("live_server")  # the session's server (tests/live_server.py)
+        return
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    env = server_env(
+        instance, free_port(), DATABASE_URL=request.getfixturevalue("pg_schema_url"), SIGNIN_RATE_LIMIT="600 per minute"
+    )
+    run_flask(["db", "upgrade"], env)
+    run_flask(["demo"], env)
+    with running_server(env, tmp_path / "server.log") as server:
+        assert requests.get(server.url("/healthz"), timeout=10).json()["database"]["backend"] == "postgresql"
+        yield server
 
 
 def stocked_label(live_server: LiveServer, index: int) -> dict:

@@ -1,12 +1,12 @@
 """The real server killed between the card gateway's charge and its commit: after a restart the
 pending order is settled with the gateway (completed, since the units are still held), and the
-shopper's retry with the same Idempotency-Key gets that one order, charged once."""
+shopper's retry with the same Idempotency-Key gets that one order, charged once. On SQLite, and
+on PostgreSQL when TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -15,7 +15,11 @@ from pathlib import Path
 
 import pytest
 import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.pool import NullPool
 
+from app.config import normalise_db_url
 from tests.conftest import wait_for
 from tests.live_server import ROOT, LiveServer, _wait_healthy, free_port, run_flask, server_env
 from tests.orders.conftest import GOOD_CARD
@@ -32,21 +36,40 @@ def start(env: dict[str, str], log: Path) -> subprocess.Popen:
     return process
 
 
-def rows(database: Path, sql: str) -> list[tuple]:
-    if not database.exists():
-        return []
-    with sqlite3.connect(database, timeout=10) as conn:
+class Database:
+    """Reads what the server wrote, from outside it: its SQLite file, or its PostgreSQL schema."""
+
+    def __init__(self, url: str, file: Path | None = None) -> None:
+        self.file = file
+        options = {"connect_args": {"timeout": 10}} if file is not None else {}
+        self.engine = create_engine(normalise_db_url(url), poolclass=NullPool, **options)
+
+    def rows(self, sql: str) -> list[tuple]:
+        if self.file is not None and not self.file.exists():
+            return []
         try:
-            return conn.execute(sql).fetchall()
-        except sqlite3.OperationalError:
+            with self.engine.connect() as conn:
+                return [tuple(row) for row in conn.execute(text(sql))]
+        except (OperationalError, ProgrammingError):
             return []  # the table is not there yet
 
 
-def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path):
+def databases(backend: str, instance: Path, request) -> tuple[dict[str, str], Database, Database]:
+    """The server's DATABASE_URL setting, and readers of its database and of the sandbox gateway's."""
+    if backend == "postgres":
+        url = request.getfixturevalue("pg_schema_url")
+        return {"DATABASE_URL": url}, Database(url), Database(url)  # the gateway keeps its table there too
+    main, gateway = instance / "oneshelf.db", instance / "oneshelf-sandbox-gateway.db"
+    return {}, Database(f"sqlite:///{main}", main), Database(f"sqlite:///{gateway}", gateway)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path, backend, request):
     instance = tmp_path / "instance"
     instance.mkdir()
     port = free_port()
-    env = server_env(instance, port, PENDING_SETTLE_SECONDS="1")
+    database, main_db, gateway_db = databases(backend, instance, request)
+    env = server_env(instance, port, PENDING_SETTLE_SECONDS="1", **database)
     run_flask(["db", "upgrade"], env)
     run_flask(["demo"], env)
     key = run_flask(["keys", "create", "--role", "admin"], env).strip().splitlines()[-1]
@@ -79,8 +102,7 @@ def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path):
             )
         )
         thread.start()
-        gateway_db = instance / "oneshelf-sandbox-gateway.db"
-        charge = wait_for(lambda: rows(gateway_db, "SELECT reference, status FROM sandbox_charges"), 20, "the charge")
+        charge = wait_for(lambda: gateway_db.rows("SELECT reference, status FROM sandbox_charges"), 20, "the charge")
         os.kill(slow.pid, signal.SIGKILL)  # after the charge, before our commit
         slow.wait(timeout=10)
         thread.join(timeout=10)
@@ -89,25 +111,24 @@ def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path):
             slow.kill()
     assert lost.get("answer") is None, "the shopper got an answer: the server died too late"
     assert charge[0][1] == "captured"
-    main_db = instance / "oneshelf.db"
-    assert rows(main_db, "SELECT status FROM orders") == [("pending_payment",)]
+    assert main_db.rows("SELECT status FROM orders") == [("pending_payment",)]
 
     again = start(env, tmp_path / "server-again.log")
     try:
         settled = wait_for(
-            lambda: [r for r in rows(main_db, "SELECT status, number FROM orders") if r[0] != "pending_payment"],
+            lambda: [r for r in main_db.rows("SELECT status, number FROM orders") if r[0] != "pending_payment"],
             30,
             "the sweeper to settle the order",
         )
         assert settled[0][0] == "paid"
         number = settled[0][1]
         assert charge[0][0] == f"order-{number}"
-        assert rows(main_db, f"SELECT status FROM payments WHERE reference = 'order-{number}'") == [("captured",)]
+        assert main_db.rows(f"SELECT status FROM payments WHERE reference = 'order-{number}'") == [("captured",)]
         # The shopper's app retries with the same key: the same order, and still one charge.
         retry = requests.post(f"{base}/api/v1/carts/{cart}/checkout", json=body, headers=headers, timeout=30)
         assert retry.status_code == 201, retry.text
         assert retry.json()["number"] == number and retry.json()["status"] == "paid"
-        assert len(rows(gateway_db, "SELECT id FROM sandbox_charges")) == 1
+        assert len(gateway_db.rows("SELECT id FROM sandbox_charges")) == 1
         assert retry.json()["exit_pass"]["token"]
     finally:
         again.terminate()
