@@ -9,6 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 PENDING = "oneshelf_pending_events"
+MARKS = "oneshelf_savepoint_marks"
 log = logging.getLogger(__name__)
 
 
@@ -25,10 +26,20 @@ def queue_event(
     session.info.setdefault(PENDING, []).append((name, data, room, namespace))
 
 
+@event.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction) -> None:
+    """Remember how many events were queued when a savepoint began (its rollback drops the later ones)."""
+    if transaction.nested:
+        session.info.setdefault(MARKS, {})[id(transaction)] = len(session.info.get(PENDING, []))
+
+
 @event.listens_for(Session, "after_commit")
 def _emit_after_commit(session: Session) -> None:
     from app.extensions import socketio
 
+    if session.in_nested_transaction():
+        return  # a savepoint released: nothing is committed until the whole transaction is
+    session.info.pop(MARKS, None)
     events = session.info.pop(PENDING, [])
     for name, data, room, namespace in events:
         try:
@@ -39,4 +50,11 @@ def _emit_after_commit(session: Session) -> None:
 
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_on_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.nested:
+        # Only what the savepoint queued is undone; what came before it still stands.
+        mark = session.info.get(MARKS, {}).pop(id(previous_transaction), None)
+        if mark is not None and PENDING in session.info:
+            del session.info[PENDING][mark:]
+        return
     session.info.pop(PENDING, None)
+    session.info.pop(MARKS, None)
