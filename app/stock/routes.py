@@ -227,7 +227,14 @@ def low():
     products = catalog.products_by_id({level.product_id for level in found})
     places = {loc.id: loc for loc in catalog.all_locations()}
     rows = [_row(products[level.product_id], places[level.location_id], level) for level in found]
-    return render_template("stock/low.html", rows=rows, location=location, locations=list(places.values()))
+    offers = services.transfer_suggestions(found)
+    suggested = {
+        (products[pid].sku, places[lid].code): (places[offer.source_id], offer.quantity)
+        for (pid, lid), offer in offers.items()
+    }
+    return render_template(
+        "stock/low.html", rows=rows, location=location, locations=list(places.values()), suggested=suggested
+    )
 
 
 @bp.get("/staff/stock/<sku>")

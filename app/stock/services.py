@@ -450,6 +450,39 @@ def low_stock(location: Location | None = None) -> list[StockLevel]:
     return list(db.session.scalars(query.order_by(StockLevel.location_id, StockLevel.on_hand - StockLevel.reserved)))
 
 
+@dataclass(frozen=True)
+class TransferSuggestion:
+    """Units a low level could get from a location that holds more than it needs."""
+
+    source_id: int
+    quantity: int
+
+
+def transfer_suggestions(low: list[StockLevel]) -> dict[tuple[int, int], TransferSuggestion]:
+    """For low levels: where a transfer would bring them back to twice their mark from a surplus.
+
+    A location has a surplus of what it has available beyond twice its own mark; the one with
+    the largest surplus is suggested, never for more than it can spare or the low one needs.
+    """
+    products = {level.product_id for level in low}
+    if not products:
+        return {}
+    others = db.session.scalars(select(StockLevel).where(StockLevel.product_id.in_(sorted(products))))
+    spare: dict[int, list[tuple[int, int]]] = {}
+    for level in others:
+        surplus = level.on_hand - level.reserved - 2 * level.low_stock_at
+        if surplus > 0:
+            spare.setdefault(level.product_id, []).append((surplus, level.location_id))
+    suggested = {}
+    for level in low:
+        needed = 2 * level.low_stock_at - (level.on_hand - level.reserved)
+        offers = [(units, place) for units, place in spare.get(level.product_id, []) if place != level.location_id]
+        if needed > 0 and offers:
+            units, place = max(offers, key=lambda offer: (offer[0], -offer[1]))
+            suggested[(level.product_id, level.location_id)] = TransferSuggestion(place, min(units, needed))
+    return suggested
+
+
 def distance_km(a: Location, b: Location) -> float | None:
     """Great-circle distance between two locations, when both have coordinates."""
     if None in (a.latitude, a.longitude, b.latitude, b.longitude):

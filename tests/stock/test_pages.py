@@ -314,3 +314,24 @@ def test_a_clerks_scan_is_recorded_as_a_staff_scan(signed_in, make_location, mak
         ("staff", product.id, store.id, product.sku)
     ]
     assert scans[0].device.startswith("staff:")
+
+
+def test_a_low_store_is_offered_a_transfer_from_a_surplus_and_one_click_makes_it(shop, clerk, db):
+    tea, pot, store, other, warehouse = shop
+    services.record_movement(tea, store, "receive", 1)  # low: 1 at a mark of 3
+    services.record_movement(tea, other, "receive", 7)  # 7 - 2 x 3: 1 to spare
+    services.record_movement(tea, warehouse, "receive", 20)  # 14 to spare
+    services.record_movement(pot, other, "receive", 1)  # low, and nobody has more
+    db.session.commit()
+    page = clerk.get("/staff/stock/low")
+    tea_row = re.search(r'data-sku="TEA-1" data-location="S1".*?<td data-suggestion>(.*?)</td>', page.text, re.S).group(1)
+    assert "Transfer 5 from Warehouse" in tea_row  # to twice the mark: 6 - 1
+    pot_row = re.search(r'data-sku="POT-1" data-location="S2".*?<td data-suggestion>(.*?)</td>', page.text, re.S).group(1)
+    assert "No surplus elsewhere" in pot_row
+    form = dict(re.findall(r'name="(\w+)" value="([^"]*)"', tea_row))
+    done = clerk.post("/staff/stock/move?action=transfer", data=form)
+    assert done.status_code == 302
+    assert "Moved 5" in flash_text(clerk.get(done.headers["Location"]).text)
+    db.session.expire_all()
+    assert on_hand(tea, store) == 6 and on_hand(tea, warehouse) == 15
+    assert "TEA-1" not in re.findall(r'<tr data-sku="([^"]+)"', clerk.get("/staff/stock/low").text)
