@@ -37,4 +37,7 @@ def _basket_json(kiosk_session, **_) -> dict | None:
 @signals.member_identified.connect
 def _join_member(kiosk_session, member, **_) -> None:
     """What the shopper put in the kiosk's basket is now in the member's (shown on their phone too)."""
-    services.merge_into_member(kiosk_session.id, member.id)
+    from app.kiosks.models import Device
+
+    device = db.session.get(Device, kiosk_session.device_id)
+    services.merge_into_member(kiosk_session.id, member.id, device.location_id if device else None)

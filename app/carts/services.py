@@ -250,12 +250,22 @@ def changed(cart: Cart) -> None:
 # ---- one basket from kiosk to phone ----------------------------------------------------
 
 
-def merge_into_member(kiosk_session_id: int, member_id: int) -> Cart | None:
-    """The kiosk session's anonymous cart joins the member's (its holds move with its lines)."""
+def merge_into_member(kiosk_session_id: int, member_id: int, location_id: int | None = None) -> Cart | None:
+    """The kiosk session's anonymous cart joins the member's (its holds move with its lines).
+
+    ``location_id`` is the kiosk's store: the member is there now, so lines their basket holds
+    from another store leave it (their units go back) and are named in ``cart:merged``.
+    """
     anonymous = open_cart_of(kiosk_session_id=kiosk_session_id)
+    existing = open_cart_of(member_id=member_id)
+    left_out = _leave_other_store(existing, location_id) if existing is not None and location_id else []
+    if left_out:
+        changed(existing)
     if anonymous is None:
         return None
-    target = open_cart(member_id=member_id)
+    target = existing or open_cart(member_id=member_id)
+    if not target.lines:
+        target.currency = anonymous.currency
     for line in list(anonymous.lines):
         same = next(
             (x for x in target.lines if x.product_id == line.product_id and x.location_id == line.location_id), None
@@ -279,8 +289,25 @@ def merge_into_member(kiosk_session_id: int, member_id: int) -> Cart | None:
     anonymous.merged_into = target.id
     target.kiosk_session_id = kiosk_session_id
     changed(target)
-    queue_event(db.session, "cart:merged", {"cart": anonymous.id, "into": target.id}, room=cart_room(anonymous.id))
+    merged = {"cart": anonymous.id, "into": target.id, "left_out": left_out}
+    queue_event(db.session, "cart:merged", merged, room=cart_room(anonymous.id))
     return target
+
+
+def _leave_other_store(target: Cart, here: int) -> list[dict]:
+    """The member is at store ``here`` now: lines of another store leave their basket (units back).
+
+    A basket is carried out of one store; what was put in it elsewhere would block the exit
+    pass here, so those lines go (and are named, for the screens to say so).
+    """
+    gone = [line for line in target.lines if line.location_id != here]
+    if not gone:
+        return []
+    shown = {x["id"]: x for x in cart_json(target)["lines"]}
+    for line in gone:
+        release_line(line)
+        target.lines.remove(line)
+    return [{"sku": shown[x.id]["sku"], "name": shown[x.id]["name"], "location": shown[x.id]["location"]} for x in gone]
 
 
 def adopt_guest_cart(guest: Cart, member_id: int) -> tuple[Cart, list[str], list[dict]]:

@@ -82,3 +82,28 @@ def test_a_location_is_created_with_its_currency_and_a_bad_one_is_refused(db, cl
     )
     assert refused.status_code == 422
     assert client.get("/api/v1/locations", headers=admin_headers).get_json()["items"][-1]["code"] == "HK-2"
+
+
+def test_identified_at_another_stores_kiosk_the_basket_is_this_stores(db, make_location, make_product):
+    """A member's basket from Jing'an, then a kiosk at Pudong: the Jing'an lines go back, Pudong's join."""
+    from app.carts import services as carts
+    from app.kiosks import services as kiosks
+    from app.members import services as members
+
+    jingan, pudong = make_location(code="SH-JA", name="Jing'an"), make_location(code="SH-PD", name="Pudong")
+    tea = _stocked(db, make_product, jingan, name="Oolong")
+    cups = _stocked(db, make_product, pudong, name="Tea cups")
+    member = members.sign_up("mei@example.com", "long-password", "Mei")
+    carts.add_line(carts.open_cart(member_id=member.id), sku=tea.sku, location="SH-JA", qty=2)
+    device, _ = kiosks.create_device("SH-PD", "Kiosk 1")
+    visit = kiosks.start_session(device)
+    carts.add_line(carts.open_cart(kiosk_session_id=visit.id), sku=cups.sku, location="SH-PD", qty=1)
+    db.session.commit()
+    assert _available(db, tea, jingan) == 3
+
+    kiosks.identify_member(visit, member, "member_code")
+    db.session.commit()
+    basket = carts.cart_json(carts.open_cart_of(member_id=member.id))
+    assert [(x["name"], x["location"], x["qty"]) for x in basket["lines"]] == [("Tea cups", "SH-PD", 1)]
+    assert _available(db, tea, jingan) == 5  # the Jing'an units are back on that shelf
+    assert _available(db, cups, pudong) == 4  # the kiosk's hold moved with its line
