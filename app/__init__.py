@@ -104,6 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.orders.fulfilment_api import api as fulfilment_api
     from app.outbox.api import api as events_api
     from app.payments.api import api as payments_api
+    from app.returns import bp as return_pages
+    from app.returns.api import api as returns_api
     from app.scans.api import api as scans_api
     from app.service import bp as service_pages
     from app.shop import bp as shop
@@ -126,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
         kiosk_pages,
         service_pages,
         order_pages,
+        return_pages,
         webhook_pages,
     ):
         app.register_blueprint(blueprint)
@@ -172,6 +175,7 @@ def _register_blueprints(app: Flask) -> None:
         orders_api,
         fulfilment_api,
         payments_api,
+        returns_api,
         events_api,
         webhooks_api,
     ):

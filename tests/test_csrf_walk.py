@@ -47,6 +47,8 @@ STAFF_API = {
     ("POST", "/api/v1/orders/<number>/refunds"),
     ("POST", "/api/v1/products"),
     ("POST", "/api/v1/products/import"),
+    ("POST", "/api/v1/returns/<int:return_id>/receive"),
+    ("POST", "/api/v1/returns/scan"),
     ("POST", "/api/v1/stock/movements"),
     ("POST", "/api/v1/stock/movements/batch"),
     ("POST", "/api/v1/stock/reservations"),
@@ -72,6 +74,7 @@ MEMBER_API = {
     ("POST", "/api/v1/members/me/identifiers/resend"),
     ("POST", "/api/v1/members/me/identifiers/verify"),
     ("POST", "/api/v1/members/me/wallet/topups"),
+    ("POST", "/api/v1/orders/<number>/returns"),
 }
 
 # Public API forms that need no session (sign-up, sign-in, password reset): a cross-site request

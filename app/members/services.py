@@ -234,3 +234,20 @@ def spend_points(member_id: int, points: int) -> None:
     ).rowcount
     if not spent:
         raise Conflict("not_enough_points", f"You do not have {points} points to spend.")
+
+
+def take_points(member_id: int, points: int) -> int:
+    """Take back points earned on what was returned, never below zero; how many were taken."""
+    if points <= 0:
+        return 0
+    # The row locked first (PostgreSQL): what is left is read and taken by one writer at a time.
+    have = db.session.scalar(select(Member.points).where(Member.id == member_id).with_for_update()) or 0
+    taken = min(have, points)
+    if taken:
+        db.session.execute(
+            update(Member)
+            .where(Member.id == member_id)
+            .values(points=Member.points - taken)
+            .execution_options(synchronize_session=False)
+        )
+    return taken

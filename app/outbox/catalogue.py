@@ -25,5 +25,13 @@ EVENT_TYPES: dict[str, str] = {
         "A parcel of an order moved: picking, packed, shipped, ready, delivered, collected, expired or cancelled. "
         "Data: number (the order), id, status."
     ),
+    "return.requested": "A member asked to return units of an order. Data: number, order, channel, status, lines.",
+    "return.received": (
+        "A return's units were inspected at a location. Data: number, order, location, lines (sellable, quarantined)."
+    ),
+    "return.refunded": (
+        "A return's money and points went back. Data: number, order, refund, points_taken, points_given."
+    ),
+    "return.cancelled": "A return was given up before anything came back. Data: number, order, channel.",
     "member.merged": "Two members became one: the merged one's orders, baskets, wallet and points are the kept one's.",
 }
