@@ -109,6 +109,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.scans.api import api as scans_api
     from app.service import bp as service_pages
     from app.shop import bp as shop
+    from app.shop.api import api as shop_api
     from app.staff import bp as staff
     from app.stock import bp as stock_pages
     from app.stock.api import api as stock_api
@@ -178,6 +179,7 @@ def _register_blueprints(app: Flask) -> None:
         returns_api,
         events_api,
         webhooks_api,
+        shop_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

@@ -1,8 +1,8 @@
-"""Health check, the home page and generated media."""
+"""Health check and generated media (the home page is the web shop's, in app.shop)."""
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, send_from_directory, url_for
+from flask import current_app, jsonify, send_from_directory
 from sqlalchemy import text
 
 from app.core import bp
@@ -21,12 +21,6 @@ def healthz():
         database = {"status": "down", "error": type(error).__name__}
         status = 503
     return jsonify({"status": "ok" if status == 200 else "degraded", "database": database}), status
-
-
-@bp.get("/")
-def home():
-    """The root sends people to the staff pages."""
-    return redirect(url_for("staff.dashboard"))
 
 
 @bp.get("/favicon.ico")

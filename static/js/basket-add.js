@@ -1,5 +1,5 @@
-// "Add to basket" on the product page a shelf QR opens. A signed-in member's basket is their
-// open cart; a guest's is the cart whose id this browser remembers (a new one when there is
+// "Add to basket" on the product page a shelf QR opens (and the web shop's). A signed-in member's
+// basket is their open cart; a guest's is the cart whose id this browser remembers (a new one when there is
 // none, or when the old one was paid for). The units are held at this store from now on.
 (function () {
   "use strict";
@@ -42,7 +42,12 @@
   }
 
   async function addTo(id, n) {
-    return B.call("POST", `${cartsUrl}/${encodeURIComponent(id)}/lines`, { csrf, body: { code: form.dataset.code, qty: n } });
+    // A shelf label names the product and the store; the web shop's page names both itself, and
+    // there a product this store lacks still goes in the basket, to be delivered or collected.
+    const what = form.dataset.code
+      ? { code: form.dataset.code }
+      : { sku: form.dataset.basketSku, location: form.dataset.location, online: true };
+    return B.call("POST", `${cartsUrl}/${encodeURIComponent(id)}/lines`, { csrf, body: { ...what, qty: n } });
   }
 
   async function add(n) {
@@ -87,7 +92,8 @@
     const line = mine(answer.body);
     const held = line && line.held ? ` · held for you until ${B.clock(line.held_until, form.dataset.timezone)}` : "";
     const inBasket = line ? `${line.qty} in your basket` : "In your basket";
-    say(`Added. ${inBasket}${held}.`, "ok");
+    const sent = line && line.online ? " · not on this store's shelf: at checkout, have it delivered or collect it" : "";
+    say(`Added. ${inBasket}${held}${sent}.`, "ok");
     form.querySelector("[data-basket-link]").textContent = `View basket (${answer.body.items})`;
   });
 })();
