@@ -73,6 +73,7 @@ endef
 
 sysdeps:
 	$(call need_deb,libzbar0,ldconfig -p | grep -q 'libzbar.so.0')
+	$(call need_deb,fonts-droid-fallback,test -f /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf)
 
 sysdeps-test:
 	$(call need_deb,poppler-utils,command -v pdftoppm)

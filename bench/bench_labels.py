@@ -31,6 +31,8 @@ NAMES = [
     "Très bon café moulu — 250 g",
     "Sparkling Mineral Water, lemon & lime, 6 x 330 ml multipack with a very long name",
     "有机苹果汁 Organic apple juice",
+    "Longjing Green Tea 龙井绿茶",
+    "黄山毛峰绿茶礼盒装（特级）明前一级新茶 250 克",
     "Rye bread",
     "Dark chocolate 85 % cocoa",
 ]

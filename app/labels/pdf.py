@@ -12,9 +12,9 @@ from functools import lru_cache
 from urllib.parse import urlsplit
 
 from reportlab.lib.units import mm
-from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
+from app.labels.fonts import draw_text, prefix_fitting, text_width, truncate
 from app.labels.qr import QUIET_ZONE, best_mask, fit_version, qr_matrix, qr_runs
 
 __all__ = ["FORMATS", "LabelData", "render_labels"]
@@ -22,7 +22,6 @@ __all__ = ["FORMATS", "LabelData", "render_labels"]
 PROGRESS_EVERY = 50
 FONT = "Helvetica"
 FONT_BOLD = "Helvetica-Bold"
-ELLIPSIS = "\u2026"  # in WinAnsi, so Helvetica draws it
 # Poppler antialiasing spills 1/8 pixel past the right and bottom edges of a
 # many-rectangle path when they sit exactly on pixel boundaries. The grey
 # fringe made finder patterns measure one scanline more or less at random,
@@ -94,6 +93,8 @@ FORMATS = tuple(SHEETS)
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _SPACES = re.compile(r"\s+")
+_NO_LINE_START = frozenset("）」』】〕〉》〗，。、；：？！・ー…)]}’”,.;:?!%")
+_NO_LINE_END = frozenset("（「『【〔〈《〖‘“([{")
 
 
 def _clean(text: str | None) -> str:
@@ -106,29 +107,26 @@ def _clean(text: str | None) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def _width(text: str, font: str, size: float) -> float:
-    """Rendered width of text in points."""
-    return stringWidth(text, font, size)
+def _break_before(text: str, cut: int) -> int:
+    """Where a line that may hold text[:cut] ends: the last space, else between CJK characters, else cut.
+
+    A space wins so that a Chinese name after an English one moves to the next line whole.
+    A CJK line may not start with a closing mark nor end with an opening one. Overlong words
+    are broken at cut.
+    """
+    space = text.rfind(" ", 0, cut + 1)
+    if space > 0:
+        return space
+    for i in range(min(cut, len(text) - 1), 0, -1):
+        before, after = text[i - 1], text[i]
+        if (_wide(before) or _wide(after)) and after not in _NO_LINE_START and before not in _NO_LINE_END:
+            return i
+    return cut
 
 
-def _prefix_fitting(text: str, font: str, size: float, width: float) -> int:
-    """Length of the longest prefix of text that fits width (binary search)."""
-    lo, hi = 0, len(text)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if _width(text[:mid], font, size) <= width:
-            lo = mid
-        else:
-            hi = mid - 1
-    return lo
-
-
-def _truncate(text: str, font: str, size: float, width: float) -> str:
-    """Text cut with an ellipsis so that it fits width."""
-    if _width(text, font, size) <= width:
-        return text
-    keep = _prefix_fitting(text, font, size, width - _width(ELLIPSIS, font, size))
-    return text[:keep].rstrip() + ELLIPSIS
+def _wide(ch: str) -> bool:
+    """Whether ch is a CJK (full-width) character, between any two of which a line may break."""
+    return unicodedata.east_asian_width(ch) in "WF"
 
 
 def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> list[str]:
@@ -136,25 +134,19 @@ def _wrap(text: str, font: str, size: float, width: float, max_lines: int) -> li
     lines: list[str] = []
     rest = text
     while rest and len(lines) < max_lines - 1:
-        if _width(rest, font, size) <= width:
+        if text_width(rest, font, size) <= width:
             break
-        cut = _prefix_fitting(rest, font, size, width)
-        space = rest.rfind(" ", 0, cut + 1)
-        # Break at a word boundary when there is one; overlong words (and
-        # scripts without spaces) are broken mid-word instead.
-        if space > 0:
-            cut = space
-        cut = max(cut, 1)
+        cut = max(_break_before(rest, prefix_fitting(rest, font, size, width)), 1)
         lines.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     if rest:
-        lines.append(_truncate(rest, font, size, width))
+        lines.append(truncate(rest, font, size, width))
     return lines
 
 
 def _fit_size(text: str, font: str, size: float, width: float, floor: float) -> float:
     """Largest font size <= size (not below floor) at which text fits width."""
-    natural = _width(text, font, size)
+    natural = text_width(text, font, size)
     if natural <= width:
         return size
     # Round down to 0.1 pt: the exact ratio can overshoot by a rounding error
@@ -211,12 +203,9 @@ def _draw_label(c: Canvas, sheet: _Sheet, label: LabelData, mask: int, x: float,
     c._code.append(_qr_ops(label.url, mask, sheet, qr_x, qr_y))
     # A sticker over the QR pointing elsewhere is told apart by this readable host.
     host = _clean(urlsplit(label.url).netloc.rpartition("@")[2].lower())
-    c.setFont(FONT, host_size)
-    c.drawCentredString(
-        qr_x + sheet.qr_box / 2,
-        max(y + 0.3 * host_size, qr_y - 1.05 * host_size),
-        _truncate(host, FONT, host_size, sheet.qr_box),
-    )
+    host_y = max(y + 0.3 * host_size, qr_y - 1.05 * host_size)
+    host = truncate(host, FONT, host_size, sheet.qr_box)
+    draw_text(c, qr_x + sheet.qr_box / 2, host_y, host, FONT, host_size, align="centre")
 
     # Text lives right of the quiet zone, so it can never touch the QR.
     tx = qr_x + sheet.qr_box + sheet.text_gap
@@ -230,20 +219,18 @@ def _draw_label(c: Canvas, sheet: _Sheet, label: LabelData, mask: int, x: float,
     base = bottom + 0.2 * tiny
     code = _clean(label.code)
     location = _clean(label.location)
-    c.setFont(FONT, tiny)
-    c.drawString(tx, base, _truncate(code, FONT, tiny, width))
+    draw_text(c, tx, base, truncate(code, FONT, tiny, width), FONT, tiny)
     if location:
-        room = width - _width(code, FONT, tiny) - 2 * tiny
+        room = width - text_width(code, FONT, tiny) - 2 * tiny
         if room > 3 * tiny:
-            loc = _truncate(location, FONT, tiny, room)
-            c.drawRightString(tx + width, base, loc)
+            loc = truncate(location, FONT, tiny, room)
+            draw_text(c, tx + width, base, loc, FONT, tiny, align="right")
     base += tiny * lead
-    c.setFont(FONT, small)
     sku = _clean(label.sku)
     for line in (_barcode_text(label.barcode), f"SKU {sku}" if sku else ""):
         if line:
             base += 0.1 * small
-            c.drawString(tx, base, _truncate(line, FONT, small, width))
+            draw_text(c, tx, base, truncate(line, FONT, small, width), FONT, small)
             base += small * lead
     block_top = base
 
@@ -255,16 +242,14 @@ def _draw_label(c: Canvas, sheet: _Sheet, label: LabelData, mask: int, x: float,
     room = top - block_top - price_size * 1.1
     max_lines = max(1, min(sheet.name_lines, int(room // name_lead)))
     lines = _wrap(_clean(label.name), FONT_BOLD, sheet.name_size, width, max_lines)
-    c.setFont(FONT_BOLD, sheet.name_size)
     line_y = top - sheet.name_size * 0.8
     for line in lines:
-        c.drawString(tx, line_y, line)
+        draw_text(c, tx, line_y, line, FONT_BOLD, sheet.name_size)
         line_y -= name_lead
     if price:
         price_y = line_y + name_lead - sheet.name_size * 0.3 - price_size
         price_y = max(price_y, block_top + 0.1 * price_size)
-        c.setFont(FONT_BOLD, price_size)
-        c.drawString(tx, price_y, _truncate(price, FONT_BOLD, price_size, width))
+        draw_text(c, tx, price_y, truncate(price, FONT_BOLD, price_size, width), FONT_BOLD, price_size)
 
 
 def render_labels(

@@ -16,6 +16,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from app.errors import NotFound
 from app.extensions import db
+from app.labels.fonts import draw_text, printable, truncate
 from app.labels.qr import QUIET_ZONE, qr_matrix, qr_runs
 from app.orders.models import Order
 from app.returns import services
@@ -27,9 +28,8 @@ QR_SIDE = 50 * mm
 
 
 def _clean(text: str) -> str:
-    """What Helvetica can draw (WinAnsi): other characters (a name's Chinese, say) are left out."""
-    kept = (text or "").encode("cp1252", "ignore").decode("cp1252")
-    return " ".join(kept.split())
+    """One line of what the label's fonts can draw (a name's Chinese too, with a CJK font installed)."""
+    return " ".join(printable(text or "").split())
 
 
 def _draw_qr(c: Canvas, text: str, x: float, top: float) -> float:
@@ -58,30 +58,28 @@ def render_label(ret: Return) -> bytes:
     c.setCreator("returns")
     margin = 8 * mm
     y = height - margin
-    c.setFont(FONT_BOLD, 14)
-    c.drawString(margin, y - 12, "RETURN")
-    c.setFont(FONT, 9)
-    c.drawRightString(width - margin, y - 12, _clean(f"{ret.number} · order {order.number}"))
+    room = width - 2 * margin
+
+    def put(x: float, y: float, text: str, font: str, size: float, align: str = "left") -> None:
+        draw_text(c, x, y, truncate(_clean(text), font, size, room), font, size, align)
+
+    put(margin, y - 12, "RETURN", FONT_BOLD, 14)
+    put(width - margin, y - 12, f"{ret.number} · order {order.number}", FONT, 9, align="right")
     y -= 22
-    c.setFont(FONT, 8)
-    c.drawString(margin, y - 8, "Send to")
-    c.setFont(FONT_BOLD, 11)
-    c.drawString(margin, y - 21, _clean(warehouse.name if warehouse else "Oneshelf returns"))
-    c.setFont(FONT, 10)
-    c.drawString(margin, y - 34, _clean(warehouse.address if warehouse else ""))
+    put(margin, y - 8, "Send to", FONT, 8)
+    put(margin, y - 21, warehouse.name if warehouse else "Oneshelf returns", FONT_BOLD, 11)
+    put(margin, y - 34, warehouse.address if warehouse else "", FONT, 10)
     y -= 44
     side = _draw_qr(c, services.qr_text(ret), (width - QR_SIDE) / 2, y)
     y -= side + 4
-    c.setFont(FONT, 7)
-    c.drawCentredString(width / 2, y - 6, _clean(services.token_of(ret)))
+    put(width / 2, y - 6, services.token_of(ret), FONT, 7, align="centre")
     y -= 18
     sold = {line.id: line for line in order.lines}
-    c.setFont(FONT, 8)
-    for line in ret.lines[:6]:
-        item = sold[line.order_line_id]
-        c.drawString(margin, y, _clean(f"{line.quantity} x {item.name} ({item.sku})")[:70])
+    for returned in ret.lines[:6]:
+        item = sold[returned.order_line_id]
+        put(margin, y, f"{returned.quantity} x {item.name} ({item.sku})", FONT, 8)
         y -= 10
-    c.drawString(margin, max(y - 4, margin), "Put this label on the parcel. The QR tells us whose return it is.")
+    put(margin, max(y - 4, margin), "Put this label on the parcel. The QR tells us whose return it is.", FONT, 8)
     c.showPage()
     c.save()
     return out.getvalue()
