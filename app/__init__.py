@@ -108,6 +108,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.returns.api import api as returns_api
     from app.scans.api import api as scans_api
     from app.service import bp as service_pages
+    from app.service.api import api as service_api
     from app.shop import bp as shop
     from app.shop.api import api as shop_api
     from app.staff import bp as staff
@@ -180,6 +181,7 @@ def _register_blueprints(app: Flask) -> None:
         events_api,
         webhooks_api,
         shop_api,
+        service_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

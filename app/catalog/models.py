@@ -36,6 +36,8 @@ class Location(db.Model):
     ships_online: Mapped[bool] = mapped_column(default=True)
     handling_cost: Mapped[int] = mapped_column(default=0)
     route_priority: Mapped[int] = mapped_column(default=0)
+    # The service standard: a shopper's call for help is answered within this many minutes.
+    help_answer_minutes: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -39,6 +39,11 @@ class LocationIn(StrictSchema):
         validate=validate.Length(equal=3),
         metadata={"description": "What its baskets are priced in."},
     )
+    help_answer_minutes = ma.fields.Integer(
+        load_default=5,
+        validate=validate.Range(min=1, max=240),
+        metadata={"description": "Service standard: a shopper's call for help is answered within this many minutes."},
+    )
     # Checked by the service (422 invalid_opening_hours): days mon..sun, windows of "HH:MM".
     opening_hours = ma.fields.Dict(
         keys=ma.fields.String(),
@@ -60,6 +65,7 @@ class LocationOut(ma.Schema):
     longitude = ma.fields.Float(allow_none=True)
     timezone = ma.fields.String()
     currency = ma.fields.String()
+    help_answer_minutes = ma.fields.Integer()
     opening_hours = ma.fields.Function(
         lambda location: json.loads(location.opening_hours) if location.opening_hours else None, allow_none=True
     )

@@ -68,6 +68,7 @@ def create_location(
     timezone: str = "UTC",
     currency: str = "CNY",
     opening_hours: str | dict | None = None,
+    help_answer_minutes: int = 5,
 ) -> Location:
     """Add a store or warehouse (its baskets priced in ``currency``); every active product gets a label there."""
     code = code.strip().upper()
@@ -78,6 +79,8 @@ def create_location(
     if not name.strip():
         raise DomainError("invalid_name", "A location needs a name.")
     _check_coordinates(latitude, longitude)
+    if not 1 <= help_answer_minutes <= 240:
+        raise DomainError("invalid_help_answer_minutes", "Answer help within 1 to 240 minutes.")
     if db.session.scalar(select(Location.id).filter_by(code=code)):
         raise Conflict("location_exists", f"Location {code} already exists.")
     location = Location(
@@ -90,6 +93,7 @@ def create_location(
         timezone=check_timezone(timezone),
         currency=check_currency(currency),
         opening_hours=hours.normalise(json.dumps(opening_hours) if isinstance(opening_hours, dict) else opening_hours),
+        help_answer_minutes=help_answer_minutes,
     )
     db.session.add(location)
     db.session.flush()

@@ -1,7 +1,7 @@
-"""Service on the shop floor: shoppers call staff from a kiosk, clerks answer."""
+"""Service on the shop floor: shoppers call staff from a kiosk or their phone, clerks answer."""
 
 from flask import Blueprint
 
 bp = Blueprint("service", __name__)
 
-from app.service import routes  # noqa: E402,F401 - registers the pages
+from app.service import events, routes  # noqa: E402,F401 - registers the pages and socket events

@@ -1,4 +1,4 @@
-"""Help requests: a shopper at a kiosk called staff."""
+"""Help requests: a shopper called staff, from a kiosk or from their own phone."""
 
 from __future__ import annotations
 
@@ -12,14 +12,19 @@ from app.db import UTCDateTime, utcnow
 from app.extensions import db
 from app.kiosks.models import Device
 
-# status -> the statuses it may move to; everything else is refused.
+# status -> the statuses it may move to; everything else is refused. A clerk claims a phone's
+# request ("on my way") and answers it once there; a kiosk's request goes straight to answered,
+# which is what kiosk screens show as "on the way".
 TRANSITIONS: dict[str, tuple[str, ...]] = {
-    "open": ("answered", "closed", "cancelled"),
+    "open": ("claimed", "answered", "closed", "cancelled"),
+    "claimed": ("answered", "closed"),
     "answered": ("closed",),
     "closed": (),
     "cancelled": (),
 }
-ACTIVE = ("open", "answered")
+ACTIVE = ("open", "claimed", "answered")
+# Still waiting for someone: a shopper pressing again gets this request back.
+WAITING = ("open", "claimed")
 
 
 class HelpRequest(db.Model):
@@ -34,6 +39,10 @@ class HelpRequest(db.Model):
     topic: Mapped[str] = mapped_column(String(200), default="")
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A phone's anonymous shopper session (app.scans SHOPPER_COOKIE), when no member was signed in.
+    shopper_session: Mapped[str | None] = mapped_column(String(64), index=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     answered_by: Mapped[str | None] = mapped_column(String(120))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

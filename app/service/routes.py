@@ -1,4 +1,4 @@
-"""Pages: a kiosk screen calls staff; the staff's shop-floor page answers help requests live."""
+"""Pages: a kiosk screen calls staff; the staff's shop-floor page claims and answers help requests live."""
 
 from __future__ import annotations
 
@@ -73,11 +73,15 @@ def help_desk():
     locations = _my_locations()
     ids = [loc.id for loc in locations]
     template = "service/_requests.html" if request.args.get("part") == "requests" else "service/help.html"
+    now = utcnow()
+    requests = services.active_requests(ids)
     return render_template(
         template,
         locations=locations,
         by_id={loc.id: loc for loc in locations},
-        requests=services.active_requests(ids),
+        requests=requests,
+        late={item.id for item in requests if services.is_late(item, now)},
+        deadline=services.deadline,
         unknown=unknown_codes(ids),
         days=UNKNOWN_CODES_DAYS,
     )
@@ -87,11 +91,11 @@ def help_desk():
 @staff_page("clerk")
 @writes
 def answer_help(request_id: int, action: str):
-    """ "On my way" (answered) or "Done" (closed)."""
+    """ "On my way" (claimed; a kiosk's: answered), "Answered" or "Done" (closed)."""
     help_request = services.get_request(request_id)
     if current_user.location_id and help_request.location_id != current_user.location_id:
         raise Forbidden("other_store", "This help request is at another store.")
-    status = {"answer": "answered", "close": "closed"}.get(action)
+    status = {"claim": "claimed", "answer": "answered", "close": "closed"}.get(action)
     if status is None:
         return redirect(url_for("service.help_desk"))
     try:

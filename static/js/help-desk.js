@@ -1,6 +1,7 @@
 // The staff's help page: joins the staff room of each store it shows (staff:subscribe) and
 // reloads the list of requests whenever one is raised, answered or closed (help:updated), and
-// after every reconnect, so that nothing raised while offline is missed.
+// after every reconnect, so that nothing raised while offline is missed. A request still waiting
+// past its store's service standard (data-due-at) is marked on a timer, without a reload.
 (function () {
   "use strict";
   const root = document.querySelector("[data-help-desk]");
@@ -21,7 +22,20 @@
     root.querySelectorAll("[data-help-id]").forEach((row) => {
       if (!before.has(row.dataset.helpId)) row.classList.add("flash-update");
     });
+    markLate();
   }
+
+  function markLate() {
+    const now = Date.now();
+    root.querySelectorAll("[data-help-id][data-due-at]").forEach((row) => {
+      const late = row.dataset.status === "open" && now > Date.parse(row.dataset.dueAt);
+      row.classList.toggle("help-late", late);
+      const note = row.querySelector("[data-late-note]");
+      if (note) note.textContent = late ? `Over the ${row.dataset.standard} min standard` : "";
+    });
+  }
+  markLate();
+  setInterval(markLate, 5000);
 
   const socket = io("/live", { transports: ["websocket", "polling"] });
   socket.on("connect", () => {

@@ -34,7 +34,7 @@ TEA = {
 def test_create_and_read_location(client, admin_headers):
     created = client.post("/api/v1/locations", json=STORE, headers=admin_headers)
     assert created.status_code == 201, created.json
-    assert created.json == {**STORE, "code": "SH-1", "currency": "CNY", "opening_hours": None}
+    assert created.json == {**STORE, "code": "SH-1", "currency": "CNY", "opening_hours": None, "help_answer_minutes": 5}
     assert client.get("/api/v1/locations/sh-1", headers=admin_headers).json["name"] == "Shanghai One"
     listed = client.get("/api/v1/locations", headers=admin_headers).json
     assert [loc["code"] for loc in listed["items"]] == ["SH-1"] and listed["next_cursor"] is None
