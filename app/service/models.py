@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.catalog.models import Location
@@ -27,8 +27,34 @@ ACTIVE = ("open", "claimed", "answered")
 WAITING = ("open", "claimed")
 
 
+# One waiting phone request per shopper and store, kept by the database itself (two presses at
+# once on PostgreSQL cannot both make one): a member's, and a guest session's.
+WAITING_MEMBER = "device_id IS NULL AND status IN ('open', 'claimed') AND member_id IS NOT NULL"
+WAITING_GUEST = (
+    "device_id IS NULL AND status IN ('open', 'claimed') AND member_id IS NULL AND shopper_session IS NOT NULL"
+)
+
+
 class HelpRequest(db.Model):
     __tablename__ = "help_requests"
+    __table_args__ = (
+        Index(
+            "uq_help_requests_waiting_member",
+            "location_id",
+            "member_id",
+            unique=True,
+            sqlite_where=text(WAITING_MEMBER),
+            postgresql_where=text(WAITING_MEMBER),
+        ),
+        Index(
+            "uq_help_requests_waiting_guest",
+            "location_id",
+            "shopper_session",
+            unique=True,
+            sqlite_where=text(WAITING_GUEST),
+            postgresql_where=text(WAITING_GUEST),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from app.catalog import services as catalog
 from app.db import utcnow
@@ -170,8 +171,16 @@ def ask_from_phone(
         shopper_session=shopper_session,
         topic=text,
     )
-    db.session.add(help_request)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():
+            db.session.add(help_request)
+            db.session.flush()
+    except IntegrityError:
+        # Another press of the same shopper made it first (the unique index said so): that one.
+        existing = waiting_request_of_shopper(location.id, member_id=member_id, shopper_session=shopper_session)
+        if existing is None:
+            raise
+        return existing, False
     _announce(help_request)
     return help_request, True
 
