@@ -79,3 +79,12 @@ def test_behind_a_trusted_proxy_the_shoppers_address_counts(tmp_path):
     with app.app_context():
         seen = app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"}).text
     assert seen == "203.0.113.7"
+
+
+def test_an_error_page_leads_shoppers_to_the_shop_and_staff_to_their_start(client):
+    shopper = client.get("/no-such-page", headers={"Accept": "text/html"})
+    assert shopper.status_code == 404
+    assert 'href="/">Go to the start</a>' in shopper.text
+    staff = client.get("/staff/no-such-page", headers={"Accept": "text/html"})
+    assert staff.status_code == 404
+    assert 'href="/staff/">Go to the start</a>' in staff.text
