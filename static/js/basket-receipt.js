@@ -31,7 +31,8 @@
     }
   }
 
-  // A parcel's step changes in place (and is announced), the rest of the receipt stays.
+  // A parcel's step changes in place (its status is a live region, so it is announced); the
+  // rest of the receipt, and the collection QR the shopper may be showing, stay as they are.
   function showParcel(parcel) {
     const item = box.querySelector(`[data-parcel="${parcel.id}"]`);
     if (!item) {
@@ -43,13 +44,6 @@
     const qr = item.querySelector("[data-parcel-qr]");
     if (qr && parcel.status === "ready") qr.open = true;
     if (qr && ["collected", "expired", "cancelled"].includes(parcel.status)) qr.hidden = true;
-    liveState.hidden = false;
-    liveState.classList.remove("offline");
-    liveState.textContent = parcel.status_text;
-    clearTimeout(showParcel.hide);
-    showParcel.hide = setTimeout(() => {
-      liveState.hidden = true;
-    }, 5000);
   }
 
   if (typeof io !== "undefined") {
