@@ -1,9 +1,15 @@
-"""Benchmark the kiosk's decoders on degraded 1280x720 frames: share read and time per frame.
+"""Benchmark the kiosk's decoders on degraded camera frames: share read and time per frame.
 
 Run from the project root: ``python bench/bench_decode.py`` (``--frames 200`` per set by
 default, ``--quick`` for 30). Each set is one degradation from ``kiosk.samples`` applied to QR
 label URLs or to EAN-13 barcodes; every frame holds a different code. Timings are one thread.
 "wrong" counts frames where a decoder reported a code that is not in the frame (even next to the right one).
+
+Two groups of sets: the degradations of 1280x720 frames (``DEGRADATIONS``) and the camera
+scenes (``CAMERA_SCENES``): member codes on phone screens, far shelf labels (a QR code of about
+56 px), a 640x480 webcam at JPEG quality 20, sideways motion blur, codes upside down.
+"default" is the kiosk's decoder as the camera runs it, with its time budget per frame;
+"no budget" the same without one. ``--decoders`` picks some, ``--sets`` one group.
 """
 
 from __future__ import annotations
@@ -17,15 +23,31 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kiosk.decode import Decoder  # noqa: E402
-from kiosk.samples import DEGRADATIONS, empty_frame, make_frame, sample_texts  # noqa: E402
+from kiosk.decode import DEFAULT_BUDGET_MS, Decoder  # noqa: E402
+from kiosk.samples import (  # noqa: E402
+    CAMERA_SCENES,
+    DEGRADATIONS,
+    empty_frame,
+    make_frame,
+    sample_member_codes,
+    sample_texts,
+)
 
 # "pyzbar" and "zxing-cpp" are each engine once on the frame as it is, every read taken.
 DECODERS = {
     "pyzbar": lambda: Decoder("pyzbar", raw=True),
     "pyzbar+pre": lambda: Decoder("pyzbar"),
     "zxing-cpp": lambda: Decoder("zxing", raw=True),
-    "default": lambda: Decoder("both"),
+    "default": lambda: Decoder("both", budget_ms=DEFAULT_BUDGET_MS),
+    "no budget": lambda: Decoder("both"),
+}
+# The camera scenes and what they show: member codes on the phone, else labels (and barcodes upside down).
+SCENE_KINDS = {
+    "phone_screen": ("member",),
+    "far_label": ("qr",),
+    "webcam_jpeg": ("qr",),
+    "motion_blur": ("qr",),
+    "upside_down": ("qr", "ean13"),
 }
 
 
@@ -43,28 +65,35 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(frames_per_set: int, seed: int) -> None:
+def run(frames_per_set: int, seed: int, names: list[str], groups: list[str]) -> None:
     """Decode every set with every decoder and print one table row per set and decoder."""
-    decoders = {name: make() for name, make in DECODERS.items()}
+    decoders = {name: DECODERS[name]() for name in names}
     texts = sample_texts(2 * frames_per_set, seed)
-    kinds = {"qr": texts[0::2], "ean13": texts[1::2]}
-    totals: dict[str, list[tuple[str, float]]] = {name: [] for name in decoders}
+    kinds = {"qr": texts[0::2], "ean13": texts[1::2], "member": sample_member_codes(frames_per_set, seed)}
+    sets = []
+    if "degraded" in groups:
+        sets += [(kind, degradation) for kind in ("qr", "ean13") for degradation in DEGRADATIONS]
+    if "camera" in groups:
+        sets += [(kind, scene) for scene in CAMERA_SCENES for kind in SCENE_KINDS[scene]]
+    totals: dict[str, dict[str, list[tuple[str, float]]]] = {group: {n: [] for n in decoders} for group in groups}
     passes: Counter[str] = Counter()
-    print(f"{frames_per_set} frames per set, 1280x720, one thread; ms per frame (decode only).")
-    print(f"{'set':<20} {'decoder':<11} {'decoded':>8} {'wrong':>6} {'median':>8} {'p95':>8}")
-    for kind, kind_texts in kinds.items():
-        for degradation in DEGRADATIONS:
-            frames = [make_frame(text, degradation, seed + i) for i, text in enumerate(kind_texts)]
-            for name, decoder in decoders.items():
-                results = []
-                for frame, text in zip(frames, kind_texts, strict=True):
-                    start = time.perf_counter()
-                    found = decoder.decode(frame)
-                    results.append((outcome(found, text), (time.perf_counter() - start) * 1000))
-                    if name == "default":
-                        passes[decoder.last_pass or "(none)"] += 1
-                totals[name].extend(results)
-                print_row(f"{kind}/{degradation}", name, results)
+    print(f"{frames_per_set} frames per set, 1280x720 (webcam_jpeg 640x480), one thread; ms per frame (decode only).")
+    print(f"default: budget {DEFAULT_BUDGET_MS:g} ms per frame.")
+    print(f"{'set':<24} {'decoder':<11} {'decoded':>8} {'wrong':>6} {'median':>8} {'p95':>8}")
+    for kind, degradation in sets:
+        group = "camera" if degradation in CAMERA_SCENES else "degraded"
+        kind_texts = kinds[kind]
+        frames = [make_frame(text, degradation, seed + i) for i, text in enumerate(kind_texts)]
+        for name, decoder in decoders.items():
+            results = []
+            for frame, text in zip(frames, kind_texts, strict=True):
+                start = time.perf_counter()
+                found = decoder.decode(frame)
+                results.append((outcome(found, text), (time.perf_counter() - start) * 1000))
+                if name == "default":
+                    passes[decoder.last_pass or "(none)"] += 1
+            totals[group][name].extend(results)
+            print_row(f"{kind}/{degradation}", name, results)
     for name, decoder in decoders.items():
         results = []
         for i in range(frames_per_set):
@@ -73,10 +102,11 @@ def run(frames_per_set: int, seed: int) -> None:
             found = decoder.decode(frame)
             results.append(("wrong" if found else "none", (time.perf_counter() - start) * 1000))
         print_row("no code (empty)", name, results)
-    print("-" * 66)
+    print("-" * 70)
     # The overall lines are over the frames that hold a code.
-    for name, results in totals.items():
-        print_row("overall", name, results)
+    for group, by_decoder in totals.items():
+        for name, results in by_decoder.items():
+            print_row(f"overall {group}", name, results)
     print("default decoder, pass that found the code:", ", ".join(f"{k} {v}" for k, v in passes.most_common()))
 
 
@@ -86,7 +116,7 @@ def print_row(label: str, decoder: str, results: list[tuple[str, float]]) -> Non
     share = sum(result == "ok" for result, _ in results) / len(results)
     wrong = sum(result == "wrong" for result, _ in results)
     median, p95 = statistics.median(times), percentile(times, 0.95)
-    print(f"{label:<20} {decoder:<11} {share:>8.2%} {wrong:>6} {median:>8.1f} {p95:>8.1f}", flush=True)
+    print(f"{label:<24} {decoder:<11} {share:>8.2%} {wrong:>6} {median:>8.1f} {p95:>8.1f}", flush=True)
 
 
 def main() -> None:
@@ -95,8 +125,17 @@ def main() -> None:
     parser.add_argument("--frames", type=int, default=200, help="frames per set (default 200)")
     parser.add_argument("--quick", action="store_true", help="30 frames per set")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--decoders", default=",".join(DECODERS), help=f"comma-separated, of {', '.join(DECODERS)} (default: all)"
+    )
+    parser.add_argument("--sets", choices=("all", "degraded", "camera"), default="all", help="default: all")
     args = parser.parse_args()
-    run(30 if args.quick else args.frames, args.seed)
+    names = [name.strip() for name in args.decoders.split(",") if name.strip()]
+    unknown = [name for name in names if name not in DECODERS]
+    if unknown:
+        parser.error(f"unknown decoder(s): {', '.join(unknown)}")
+    groups = ["degraded", "camera"] if args.sets == "all" else [args.sets]
+    run(30 if args.quick else args.frames, args.seed, names, groups)
 
 
 if __name__ == "__main__":

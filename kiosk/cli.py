@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dedupe-seconds", type=float, default=2.0, metavar="SECONDS", help="count a code again only after this long"
     )
     parser.add_argument("--decoder", choices=("pyzbar", "zxing", "both"), default="both", help="default: both")
+    parser.add_argument(
+        "--budget-ms",
+        type=float,
+        metavar="MS",
+        help="time budget for decoding one frame (default: 40 with --camera, none with --images); 0: none",
+    )
     parser.add_argument("--interval", type=float, default=0.0, metavar="SECONDS", help="pause between images")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     return parser
@@ -83,13 +89,26 @@ def sightings(args: argparse.Namespace, stop: threading.Event) -> Iterator[Sight
     try:
         from kiosk.decode import Decoder
 
-        decoder = Decoder(args.decoder)
+        decoder = Decoder(args.decoder, budget_ms=budget_ms(args))
     except ImportError as error:
         hint = "install the kiosk's requirements: pip install -r kiosk/requirements.txt"
         raise SourceError(f"{error}; {hint}") from error
     if args.camera is not None:
         return camera_sightings(args.camera, decoder, stop)
     return image_sightings(args.images, decoder, stop, interval=args.interval, watch=not args.once)
+
+
+def budget_ms(args: argparse.Namespace) -> float | None:
+    """The decode budget per frame: --budget-ms, else the camera's default; None for no budget.
+
+    A camera gives a new frame every 33 ms, so a frame that takes long is better given up; the
+    images of a folder wait for their turn, so each is decoded to the last pass unless asked.
+    """
+    from kiosk.decode import DEFAULT_BUDGET_MS
+
+    if args.budget_ms is not None:
+        return args.budget_ms or None
+    return DEFAULT_BUDGET_MS if args.camera is not None else None
 
 
 class Feeder(threading.Thread):
@@ -207,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.token:
         parser.error(f"--token is required (or set ${TOKEN_VARIABLE})")
+    if args.budget_ms is not None and args.budget_ms < 0:
+        parser.error("--budget-ms cannot be negative")
     if args.once and args.camera is not None:
         parser.error("--once goes with --images or --hid (a camera has no last frame)")
     configure_logging(args.verbose)

@@ -27,6 +27,15 @@ DEGRADATIONS = (
     "jpeg",
     "inverted",
 )
+# Harder camera scenes, each a set of its own in bench/bench_decode.py (``make_frame`` draws them too):
+# a member code on a phone screen (moire, glare, dimmed, a thumb over a corner), a shelf label far
+# away (its QR code about 56 px wide with the quiet zone), a 640x480 webcam at JPEG quality 20, a
+# strong sideways motion blur, and a code held upside down.
+CAMERA_SCENES = ("phone_screen", "far_label", "webcam_jpeg", "motion_blur", "upside_down")
+FAR_LABEL_PX = (52.0, 60.0)
+MOTION_BLUR_MODULES = (1.3, 1.8)
+WEBCAM_SIZE = (640, 480)
+WEBCAM_JPEG_QUALITY = 20
 # How hard the photometric degradations are: (low, high) of a uniform draw.
 BLUR_MODULES = (0.35, 0.5)
 NOISE_SIGMA = (30.0, 45.0)
@@ -188,9 +197,15 @@ def _spoil(frame: np.ndarray, degradation: str, module: float, rng: np.random.Ge
 
 
 def make_frame(text: str, degradation: str = "clean", seed: int = 0) -> np.ndarray:
-    """A 1280x720 BGR frame showing ``text`` as a QR code (or EAN-13 if it is one), degraded as named."""
+    """A 1280x720 BGR frame showing ``text`` as a QR code (or EAN-13 if it is one), degraded as named.
+
+    ``degradation`` is one of ``DEGRADATIONS`` or of ``CAMERA_SCENES`` ("webcam_jpeg" is 640x480).
+    """
+    if degradation in CAMERA_SCENES:
+        return _camera_scene(text, degradation, seed)
     if degradation not in DEGRADATIONS:
-        raise ValueError(f"unknown degradation {degradation!r}; one of {', '.join(DEGRADATIONS)}")
+        known = ", ".join(DEGRADATIONS + CAMERA_SCENES)
+        raise ValueError(f"unknown degradation {degradation!r}; one of {known}")
     rng = np.random.default_rng([seed, DEGRADATIONS.index(degradation), *text.encode()])
     width, angle, tilt = _geometry(text, degradation, rng)
     render_module = 5 if is_ean13(text) else 10
@@ -200,6 +215,93 @@ def make_frame(text: str, degradation: str = "clean", seed: int = 0) -> np.ndarr
     code = cv2.resize(code, (round(width), round(width * code.shape[0] / code.shape[1])), interpolation=cv2.INTER_AREA)
     frame = _place(_background(rng), code, _corners(code, width, angle, tilt, rng))
     return _spoil(frame, degradation, module, rng)
+
+
+def _camera_scene(text: str, scene: str, seed: int) -> np.ndarray:
+    """One frame of the ``CAMERA_SCENES``."""
+    rng = np.random.default_rng([seed, 100 + CAMERA_SCENES.index(scene), *text.encode()])
+    if scene == "phone_screen":
+        return _phone_screen(text, rng)
+    render_module = 5 if is_ean13(text) else 10
+    code = render_code(text, render_module)
+    ean = is_ean13(text)
+    angle, tilt = rng.uniform(-4, 4), 0.0
+    width = rng.uniform(330, 420) if ean else rng.uniform(230, 330)
+    if scene == "far_label":
+        width = rng.uniform(*FAR_LABEL_PX) if not ean else rng.uniform(185, 215)
+    elif scene == "upside_down":
+        angle = 180 + rng.uniform(-12, 12)
+    module = width * render_module / code.shape[1]
+    code = cv2.resize(code, (round(width), round(width * code.shape[0] / code.shape[1])), interpolation=cv2.INTER_AREA)
+    corners = _corners(code, width, angle, tilt, rng)
+    frame = _place(_background(rng), code, corners)
+    if scene == "far_label":
+        # A little out of focus, sensor noise and the camera's own JPEG.
+        frame = cv2.GaussianBlur(frame, (0, 0), rng.uniform(0.4, 0.7))
+        frame = _noise(frame, rng.uniform(8, 14), rng)
+        return _jpeg(frame, int(rng.integers(40, 61)))
+    if scene == "motion_blur":
+        length = max(3, round(module * rng.uniform(*MOTION_BLUR_MODULES)))
+        kernel = np.full((1, length), 1.0 / length, np.float32)
+        return _noise(cv2.filter2D(frame, -1, kernel), 4, rng)
+    if scene == "webcam_jpeg":
+        # The 4:3 part of the scene around the code, at the webcam's size, noisy, at JPEG quality 20.
+        low = max(0, int(corners[:, 0].max()) + 10 - 960)
+        high = min(FRAME_WIDTH - 960, int(corners[:, 0].min()) - 10)
+        x = int(rng.integers(low, max(low, high) + 1))
+        frame = cv2.resize(frame[:, x : x + 960], WEBCAM_SIZE, interpolation=cv2.INTER_AREA)
+        return _jpeg(_noise(frame, rng.uniform(5, 10), rng), WEBCAM_JPEG_QUALITY)
+    return _noise(frame, rng.uniform(3, 6), rng)
+
+
+def _noise(frame: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    return np.clip(frame + rng.normal(0, sigma, frame.shape), 0, 255).astype(np.uint8)
+
+
+def _jpeg(frame: np.ndarray, quality: int) -> np.ndarray:
+    ok, data = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise RuntimeError("OpenCV could not encode a JPEG")
+    return cv2.imdecode(data, cv2.IMREAD_COLOR)
+
+
+def _phone_screen(text: str, rng: np.random.Generator) -> np.ndarray:
+    """A phone held up to the camera showing ``text``: dimmed screen, moire, glare, a thumb on a corner."""
+    code = render_qr(text, 10)
+    width = rng.uniform(150, 230)
+    screen_w, screen_h = width * 1.3, width * 2.2
+    # The phone (dark body, lit screen, the code in its middle) drawn upright, then placed like a label.
+    scale = code.shape[1] / width
+    phone_w, phone_h = round(screen_w * scale * 1.12), round(screen_h * scale * 1.08)
+    phone = np.full((phone_h, phone_w), 25, np.uint8)
+    sx, sy = round((phone_w - screen_w * scale) / 2), round((phone_h - screen_h * scale) / 2)
+    phone[sy : phone_h - sy, sx : phone_w - sx] = 245
+    cx, cy = (phone_w - code.shape[1]) // 2, (phone_h - code.shape[0]) // 2
+    phone[cy : cy + code.shape[0], cx : cx + code.shape[1]] = code
+    target_w = phone_w / scale
+    small = cv2.resize(phone, (round(target_w), round(target_w * phone_h / phone_w)), interpolation=cv2.INTER_AREA)
+    corners = _corners(small, target_w, rng.uniform(-8, 8), 0.0, rng)
+    frame = _place(_background(rng), small, corners)
+    centre = corners.mean(axis=0)
+    grey = frame.astype(np.float32)
+    ys, xs = np.mgrid[0:FRAME_HEIGHT, 0:FRAME_WIDTH].astype(np.float32)
+    # Dimmed screen and the moire of the camera's pixels against the screen's.
+    grey *= rng.uniform(0.55, 0.8)
+    period, theta = rng.uniform(5, 9), rng.uniform(0, np.pi)
+    wave = np.sin((xs * np.cos(theta) + ys * np.sin(theta)) * 2 * np.pi / period)
+    grey *= (1 + rng.uniform(0.08, 0.15) * wave)[..., None]
+    # Glare: a soft bright patch somewhere over the code.
+    gx, gy = centre[0] + rng.uniform(-0.4, 0.4) * width, centre[1] + rng.uniform(-0.4, 0.4) * width
+    radius = rng.uniform(0.15, 0.3) * width
+    glare = np.exp(-((xs - gx) ** 2 + (ys - gy) ** 2) / (2 * radius**2))
+    grey += (rng.uniform(60, 110) * glare)[..., None]
+    frame = np.clip(grey, 0, 255).astype(np.uint8)
+    # A thumb over the bottom right corner of the code (the one without a finder pattern).
+    tx, ty = centre[0] + width * 0.5, centre[1] + width * 0.5
+    axes = (round(width * rng.uniform(0.25, 0.32)), round(width * rng.uniform(0.4, 0.5)))
+    skin = tuple(int(c) for c in (rng.uniform(110, 140), rng.uniform(140, 170), rng.uniform(190, 220)))
+    cv2.ellipse(frame, (round(tx), round(ty)), axes, rng.uniform(20, 60), 0, 360, skin, -1, cv2.LINE_AA)
+    return _jpeg(_noise(frame, rng.uniform(3, 6), rng), int(rng.integers(60, 80)))
 
 
 def empty_frame(seed: int = 0) -> np.ndarray:
@@ -223,6 +325,18 @@ def sample_texts(count: int, seed: int = 0, base_url: str = "HTTP://127.0.0.1:50
     return texts
 
 
+def sample_member_codes(count: int, seed: int = 0) -> list[str]:
+    """Distinct member codes as a phone shows them (``MC-<member>-<time step>-<MAC>``), made up."""
+    chooser = random.Random(seed)
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+    step = 58_000_000 + chooser.randrange(1_000_000)
+    codes = []
+    for i in range(count):
+        member, mac = chooser.randrange(1, 100_000), "".join(chooser.choices(alphabet, k=10))
+        codes.append(f"MC-{member}-{step + i}-{mac}")
+    return codes
+
+
 def write_frames(folder: Path, items: Iterable[tuple[str, str]], seed: int = 0) -> list[Path]:
     """Write one PNG per (text, degradation), named in order: ``0001-clean.png``, ``0002-noisy.png`` ..."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -240,7 +354,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kiosk.samples", description=main.__doc__)
     parser.add_argument("folder", type=Path)
     parser.add_argument("--text", action="append", help="a QR payload or an EAN-13 (default: a few made up)")
-    parser.add_argument("--degradation", action="append", choices=DEGRADATIONS, help="default: all of them")
+    parser.add_argument(
+        "--degradation", action="append", choices=DEGRADATIONS + CAMERA_SCENES, help="default: all of DEGRADATIONS"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     texts = args.text or sample_texts(4, args.seed)

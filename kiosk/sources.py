@@ -142,29 +142,120 @@ def _open_camera(index: int) -> Camera:
     return camera
 
 
+class LatestFrame:
+    """A one-frame hand-over from the camera's reader to the decoder: the newest frame wins.
+
+    The reader keeps reading at the camera's pace. While the decoder is busy with a frame, a frame
+    not yet taken is replaced by the next one, so after a slow frame the decoder goes on with what
+    the lens sees now, not with a queue of stale frames. While the decoder is not busy (between
+    frames), a frame waits for it and is never dropped.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self._busy = False
+        self.ended = False
+        self.error: BaseException | None = None
+        self.dropped = 0
+
+    def put(self, frame: np.ndarray, stop: threading.Event) -> None:
+        """Offer the newest frame: it replaces one not yet taken only while the decoder is busy."""
+        with self._changed:
+            while not self._busy and self._frame is not None and not stop.is_set():
+                self._changed.wait(0.05)
+            if self._frame is not None:
+                self.dropped += 1
+            self._frame = frame
+            self._changed.notify_all()
+
+    def end(self, error: BaseException | None = None) -> None:
+        """No more frames will come (because of ``error``, if given)."""
+        with self._changed:
+            self.ended, self.error = True, self.error or error
+            self._changed.notify_all()
+
+    def take(self, stop: threading.Event) -> np.ndarray | None:
+        """The newest frame, waiting for one; None once the reader has ended or ``stop`` is set.
+
+        The decoder counts as busy from then until its next ``take``.
+        """
+        with self._changed:
+            self._busy = False
+            self._changed.notify_all()
+            while self._frame is None and not self.ended and not stop.is_set():
+                self._changed.wait(0.1)
+            frame, self._frame = self._frame, None
+            self._busy = frame is not None
+            self._changed.notify_all()
+            return frame
+
+
 def camera_sightings(
     index: int, decoder: Decoder, stop: threading.Event, opener: Callable[[int], Camera] = _open_camera
 ) -> Iterator[Sighting]:
-    """The codes the camera sees, frame after frame; a camera that stops answering is opened again."""
+    """The codes the camera sees; a camera that stops answering is opened again.
+
+    A reader thread keeps taking frames from the camera while a frame is decoded, and the decoder
+    then takes the newest one (``LatestFrame``): a slow frame never leaves it behind the camera.
+    """
     camera = opener(index)
+    origin = f"camera {index}"
+    latest = LatestFrame()
+    done = threading.Event()
+    reader = threading.Thread(
+        target=_read_camera, args=(camera, opener, index, latest, stop, done), name="kiosk-camera", daemon=True
+    )
+    reader.start()
+    dropped = 0
+    try:
+        while not stop.is_set():
+            frame = latest.take(stop)
+            if frame is None:
+                if latest.error is not None and not stop.is_set():
+                    raise latest.error
+                return
+            yield from _decoded(frame, decoder, origin)
+            if latest.dropped != dropped:
+                log.debug("%s: %d stale frame(s) skipped", origin, latest.dropped - dropped)
+                dropped = latest.dropped
+    finally:
+        done.set()
+        reader.join(CAMERA_RETRY_SECONDS + 1)
+
+
+def _read_camera(
+    camera: Camera,
+    opener: Callable[[int], Camera],
+    index: int,
+    latest: LatestFrame,
+    stop: threading.Event,
+    done: threading.Event,
+) -> None:
+    """The reader thread of ``camera_sightings``: frames into ``latest`` until stopped."""
     origin = f"camera {index}"
     failed = 0
     try:
-        while not stop.is_set():
+        while not stop.is_set() and not done.is_set():
             ok, frame = camera.read()
             if ok and frame is not None:
                 failed = 0
-                yield from _decoded(frame, decoder, origin)
+                latest.put(frame, done)
                 continue
             failed += 1
             if failed >= CAMERA_FAILED_READS:
                 log.warning("%s stopped giving frames; opening it again in %.0f s", origin, CAMERA_RETRY_SECONDS)
                 camera.release()
-                stop.wait(CAMERA_RETRY_SECONDS)
+                done.wait(CAMERA_RETRY_SECONDS)
+                if stop.is_set() or done.is_set():
+                    return
                 camera = _reopen(opener, index, camera)
                 failed = 0
+    except BaseException as error:  # noqa: BLE001 - handed to the decoding side, which raises it
+        latest.end(error)
     finally:
         camera.release()
+        latest.end()
 
 
 def _reopen(opener: Callable[[int], Camera], index: int, old: Camera) -> Camera:

@@ -43,7 +43,7 @@ def test_frames_are_1280_by_720_and_the_same_for_the_same_seed():
     assert np.array_equal(first, make_frame("6901234567892", "noisy", seed=5))
     assert not np.array_equal(first, make_frame("6901234567892", "noisy", seed=6))
     with pytest.raises(ValueError, match="unknown degradation"):
-        make_frame("X", "upside_down")
+        make_frame("X", "sideways")
 
 
 def test_sample_texts_are_distinct_label_urls_and_barcodes():

@@ -81,7 +81,8 @@ def test_a_camera_is_read_frame_by_frame_and_opened_again_when_it_stops(monkeypa
         if len(found) == 2:
             stop.set()
     assert found == ["HTTP://X/Q/ONE", "HTTP://X/Q/TWO"]
-    assert opened == [0, 0] and cameras[0].released
+    # The camera is read ahead of the decoder, which may have tried a third time by now.
+    assert opened[:2] == [0, 0] and cameras[0].released
 
 
 def test_a_grey_image_file_is_read_as_colour(tmp_path):
