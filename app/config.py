@@ -10,6 +10,8 @@ import os
 import secrets
 from pathlib import Path
 
+from app import tax
+
 ROOT = Path(__file__).resolve().parent.parent
 INSTANCE = Path(os.environ.get("INSTANCE_PATH", ROOT / "instance")).resolve()
 
@@ -121,6 +123,9 @@ class Config:
         # Points earned per whole currency unit paid, and what one point is worth (minor units).
         self.POINTS_PER_UNIT = int(env.get("POINTS_PER_UNIT", "1"))
         self.POINT_VALUE = int(env.get("POINT_VALUE", "1"))
+        # Tax included in prices: basis points per product category, others at the default (app.tax).
+        self.TAX_RATES = tax.parse_rates(env.get("TAX_RATES", ""))
+        self.TAX_DEFAULT_RATE = int(env.get("TAX_DEFAULT_RATE", "1300"))
         # Days after payment within which bought units may be returned.
         self.RETURN_DAYS = int(env.get("RETURN_DAYS", "7"))
         # The share of exit passes that ask the clerk to check the basket (0 to 1).
