@@ -90,6 +90,8 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog import bp as catalog_pages
     from app.catalog.api import api as catalog_api
     from app.core import bp as core
+    from app.feedback import bp as feedback_pages
+    from app.feedback.api import api as feedback_api
     from app.jobs import bp as job_pages
     from app.jobs.api import api as jobs_api
     from app.kiosks import bp as kiosk_pages
@@ -131,6 +133,7 @@ def _register_blueprints(app: Flask) -> None:
         service_pages,
         order_pages,
         return_pages,
+        feedback_pages,
         webhook_pages,
     ):
         app.register_blueprint(blueprint)
@@ -182,6 +185,7 @@ def _register_blueprints(app: Flask) -> None:
         webhooks_api,
         shop_api,
         service_api,
+        feedback_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.

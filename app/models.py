@@ -3,6 +3,7 @@
 # ruff: noqa: F401
 from app.carts.models import Cart, CartLine
 from app.catalog.models import Location, Product
+from app.feedback.models import Feedback
 from app.fulfilment.models import Address, Fulfilment, FulfilmentLine
 from app.idempotency.models import IdempotencyRecord
 from app.jobs.models import Job

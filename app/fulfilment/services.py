@@ -23,7 +23,7 @@ from app.catalog import hours
 from app.catalog import services as catalog
 from app.catalog.models import Location
 from app.db import utcnow
-from app.errors import DomainError
+from app.errors import DomainError, NotFound
 from app.extensions import db
 from app.fulfilment import addresses, router
 from app.fulfilment.models import Fulfilment, FulfilmentLine
@@ -242,6 +242,14 @@ def expected_at(source: Location, collect_at: Location | None, km: float, now: d
         return earliest
     slots = hours.collection_slots(collect_at.opening_hours, collect_at.timezone, earliest, days=7)
     return slots[0][0] if slots else earliest
+
+
+def get_parcel(parcel_id: int) -> Fulfilment:
+    """A parcel by id, or 404."""
+    parcel = db.session.get(Fulfilment, parcel_id)
+    if parcel is None:
+        raise NotFound("parcel_not_found", f"No parcel {parcel_id}.")
+    return parcel
 
 
 def parcels_of(order_id: int) -> list[Fulfilment]:

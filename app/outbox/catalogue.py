@@ -33,5 +33,9 @@ EVENT_TYPES: dict[str, str] = {
         "A return's money and points went back. Data: number, order, refund, points_taken, points_given."
     ),
     "return.cancelled": "A return was given up before anything came back. Data: number, order, channel.",
+    "feedback.given": (
+        "A shopper rated a purchase, parcel, return or help request. Data: subject, title, location, channel,"
+        " clerk, rating (1-5), comment, low."
+    ),
     "member.merged": "Two members became one: the merged one's orders, baskets, wallet and points are the kept one's.",
 }

@@ -24,6 +24,7 @@ SCOPES: dict[str, str] = {
     "scans:read": "List recorded scans.",
     "webhooks:admin": "Manage webhook subscriptions.",
     "events:read": "Read the feed of domain events.",
+    "feedback:read": "Read shoppers' ratings and their summary per store, channel, clerk and week.",
 }
 
 

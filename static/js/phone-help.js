@@ -26,7 +26,12 @@
     } else if (request.status === "claimed") {
       state.textContent = `${request.claimed_by || "A member of staff"} is on the way.`;
     } else if (request.status === "answered" || request.status === "closed") {
-      state.textContent = "Answered: thank you.";
+      state.textContent = "Answered: thank you. ";
+      const rate = document.createElement("a");
+      rate.href = `${box.dataset.rateUrl}/${request.id}?back=${encodeURIComponent(location.pathname)}`;
+      rate.textContent = "How did we do? Rate it";
+      rate.dataset.rateHelp = request.id;
+      state.append(rate);
       button.textContent = "Need more help?";
     } else {
       state.hidden = true;

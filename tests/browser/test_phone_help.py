@@ -88,11 +88,35 @@ def test_a_phone_asks_for_help_and_hears_who_is_on_the_way(phone: Page, page: Pa
     screenshot(phone, "help-phone-claimed.png")
     screenshot(page, "help-desk-claimed.png")
 
+    # The store's feedback page is open in another tab, live.
+    feedback = page.context.new_page()
+    feedback.goto("/staff/feedback")
+    expect(feedback.locator("[data-live-state]")).to_have_text("Live")
+    feedback.evaluate("window.sameDocument = true")
+
     # Answered, then done.
     page.locator("[data-help-requests] tr", has_text=name).get_by_role("button", name="Answered").click()
-    expect(box.locator("[data-need-help-state]")).to_have_text("Answered: thank you.")
+    expect(box.locator("[data-need-help-state]")).to_contain_text("Answered: thank you.")
     expect(box.get_by_role("button", name="Need more help?")).to_be_visible()
     assert phone.evaluate("window.sameDocument") is True
     screenshot(phone, "help-phone-answered.png")
     page.locator("[data-help-requests] tr", has_text=name).get_by_role("button", name="Done").click()
     expect(page.locator("[data-help-requests] tr", has_text=name)).to_have_count(0)
+
+    # The shopper rates the help: a low rating reaches the feedback page at once, credited to Ada.
+    box.get_by_role("link", name="How did we do? Rate it").click()
+    expect(phone.get_by_role("heading", name="How did we do?")).to_be_visible()
+    phone.get_by_label("2 · Poor").check()
+    phone.get_by_label("Anything to tell us? (optional)").fill("Took a while to come")
+    screenshot(phone, "feedback-phone-form.png")
+    phone.get_by_role("button", name="Send").click()
+    expect(phone.locator("[data-feedback-given]")).to_contain_text("you rated this 2 out of 5")
+    phone.get_by_role("link", name="← Back").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(name)
+    row = feedback.locator("[data-feedback-row].feedback-low", has_text="Took a while to come")
+    expect(row).to_be_visible()
+    expect(row).to_contain_text("Ada")
+    expect(row).to_contain_text("2/5")
+    expect(feedback.locator("[data-live-state]")).to_contain_text("New low rating: 2/5")
+    assert feedback.evaluate("window.sameDocument") is True
+    screenshot(feedback, "feedback-staff-live.png")
