@@ -86,6 +86,8 @@ def _root():
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.analytics import bp as analytics_pages
+    from app.analytics.api import api as analytics_api
     from app.carts.api import api as carts_api
     from app.catalog import bp as catalog_pages
     from app.catalog.api import api as catalog_api
@@ -134,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
         order_pages,
         return_pages,
         feedback_pages,
+        analytics_pages,
         webhook_pages,
     ):
         app.register_blueprint(blueprint)
@@ -186,6 +189,7 @@ def _register_blueprints(app: Flask) -> None:
         shop_api,
         service_api,
         feedback_api,
+        analytics_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
@@ -193,6 +197,7 @@ def _register_blueprints(app: Flask) -> None:
 
 
 def _register_cli(app: Flask) -> None:
+    from app.analytics.cli import analytics_cli
     from app.demo import demo_command
     from app.jobs.cli import jobs_cli
     from app.kiosks.cli import devices_cli
@@ -203,6 +208,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(devices_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(analytics_cli)
 
 
 def local_time(moment, timezone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:

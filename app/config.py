@@ -126,6 +126,8 @@ class Config:
         # Tax included in prices: basis points per product category, others at the default (app.tax).
         self.TAX_RATES = tax.parse_rates(env.get("TAX_RATES", ""))
         self.TAX_DEFAULT_RATE = int(env.get("TAX_DEFAULT_RATE", "1300"))
+        # How often the stores' recent days of scan analytics are counted again.
+        self.ANALYTICS_ROLLUP_SECONDS = float(env.get("ANALYTICS_ROLLUP_SECONDS", "60"))
         # Days after payment within which bought units may be returned.
         self.RETURN_DAYS = int(env.get("RETURN_DAYS", "7"))
         # The share of exit passes that ask the clerk to check the basket (0 to 1).

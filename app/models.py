@@ -1,6 +1,7 @@
 """Import every model so that metadata (and Alembic) sees every table."""
 
 # ruff: noqa: F401
+from app.analytics.models import ScanDay, ScanHour, UnknownCodeDay
 from app.carts.models import Cart, CartLine
 from app.catalog.models import Location, Product
 from app.feedback.models import Feedback

@@ -86,6 +86,8 @@ def receive_scan(
     )
     scan.device_id, scan.client_id, scan.seen_at, scan.outcome = device.id, client_id, seen_at, outcome
     scan.symbology = (symbology or "")[:16] or None
+    if outcome == "product" and scan.location_id == device.location_id:
+        scan.available = result["product"]["here"]["available"]
     if show:
         _tell_screen(device, kiosk_session.id, scan, result)
     if outcome == "unknown":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
@@ -19,7 +19,11 @@ class Scan(db.Model):
     __tablename__ = "scans"
     # A kiosk sends each scan with an id of its own and may send it again after a network cut:
     # recorded once per device.
-    __table_args__ = (UniqueConstraint("device_id", "client_id"),)
+    __table_args__ = (
+        UniqueConstraint("device_id", "client_id"),
+        # A store's scans in a time range (analytics counts a store's day from them).
+        Index("ix_scans_location_time", "location_id", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64))
@@ -35,6 +39,8 @@ class Scan(db.Model):
     client_id: Mapped[str | None] = mapped_column(String(64))
     symbology: Mapped[str | None] = mapped_column(String(16))
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # Units available at the scan's store when the shopper saw the product there (None: not known).
+    available: Mapped[int | None]
     # When the code was seen (the kiosk's clock); created_at is when the server recorded it.
     seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -41,11 +41,12 @@ def product_at_store(code: str):
             return redirect(url_for("shop.product_at_store", code=current.code), 302)
     session_id, new = shopper_session()
     member = current_member()
-    scans.record_scan(
+    scan = scans.record_scan(
         label.code, "phone", label=label, shopper_session=session_id, member_id=member.id if member else None
     )
     product = label.product
     here, nearby = stock.stock_around(product, label.location)
+    scan.outcome, scan.available = "product", here.available
     response = make_response(
         render_template(
             "shop/product.html",

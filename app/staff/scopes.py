@@ -24,6 +24,7 @@ SCOPES: dict[str, str] = {
     "scans:read": "List recorded scans.",
     "webhooks:admin": "Manage webhook subscriptions.",
     "events:read": "Read the feed of domain events.",
+    "scans:analytics": "Read scan analytics: scans per product, store and hour, scanned not bought, out of stock.",
     "feedback:read": "Read shoppers' ratings and their summary per store, channel, clerk and week.",
 }
 
