@@ -28,7 +28,6 @@ class ReportQuery(StrictSchema):
     last = ma.fields.Date(
         load_default=None, data_key="to", metadata={"description": "Last day, included (default today)."}
     )
-    format = ma.fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
 class ReportOut(ma.Schema):
@@ -55,17 +54,25 @@ def _store_ids(location: str | None) -> list[int]:
 @api.route("/analytics/scans", methods=["GET"])
 @api.arguments(ReportQuery(), location="query")
 @api.response(200, ReportOut)
-@api.alt_response(200, description="The report as CSV (format=csv).", content_type="text/csv")
 @require_api_role("clerk", scope="scans:analytics")
 def scan_report(args):
-    """A scan analytics report; stores' own hours and days (see the description of each report)."""
+    """A scan analytics report over the stores' own days (each report is described in the page's help)."""
     first, last = views.days(args["first"], args["last"])
     rows = services.report(args["report"], services.window(first, last, _store_ids(args["location"])))
-    if args["format"] == "csv":
-        return views.csv_response(args["report"], rows, first, last)
     return {
         "report": args["report"],
         "first": first.isoformat(),
         "last": last.isoformat(),
         "rows": views.json_rows(rows),
     }
+
+
+@api.route("/analytics/scans.csv", methods=["GET"])
+@api.arguments(ReportQuery(), location="query")
+@api.response(200, description="The report as CSV, with a header row.", content_type="text/csv")
+@require_api_role("clerk", scope="scans:analytics")
+def scan_report_csv(args):
+    """The same report as a CSV download."""
+    first, last = views.days(args["first"], args["last"])
+    rows = services.report(args["report"], services.window(first, last, _store_ids(args["location"])))
+    return views.csv_response(args["report"], rows, first, last)

@@ -66,3 +66,11 @@ def test_bad_arguments_are_refused(app, admin_headers, stores):
         assert answer.status_code in (404, 422), (query, answer.status_code)
         assert "error" in answer.json
     assert api.get("/api/v1/analytics/scans?report=stores").status_code == 401
+
+
+def test_the_api_gives_each_report_as_csv_too(app, db, stores, phone, admin_headers):
+    phone("SH-A")
+    counted()
+    download = app.test_client().get("/api/v1/analytics/scans.csv?report=stores", headers=admin_headers)
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    assert list(csv.reader(io.StringIO(download.text)))[1][:3] == ["SH-A", "Pudong store", "1"]
