@@ -26,6 +26,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from app import create_app  # noqa: E402
 from app.analytics import rollup, services  # noqa: E402
 from app.config import TestConfig, normalise_db_url  # noqa: E402
+from app.db import begin_write  # noqa: E402
 from app.extensions import db  # noqa: E402
 from tests.analytics.history import START, make_history  # noqa: E402
 
@@ -46,10 +47,19 @@ def _run(url: str, instance: Path, scans: int, orders: int, runs: int) -> tuple[
         rollup.roll_up_days(first, last)
         db.session.commit()
         counted = time.perf_counter() - started
-        started = time.perf_counter()
-        recent = rollup.roll_up_days(last - timedelta(days=1), last)
-        db.session.commit()
-        minute = time.perf_counter() - started
+        reading = writing = 0.0
+        recent = 0
+        for location in history.stores:
+            for day in (last - timedelta(days=1), last):
+                began = time.perf_counter()
+                counts = rollup.count(location, day)
+                db.session.rollback()
+                read = time.perf_counter()
+                begin_write(db.session)
+                rollup.replace(location, day, counts)
+                db.session.commit()
+                reading, writing, recent = reading + read - began, writing + time.perf_counter() - read, recent + 1
+        minute = (reading, writing)
         every = [p.id for p in history.stores]
         windows = [
             ("all stores, 9 days", first, last, every),
@@ -80,9 +90,9 @@ def _run(url: str, instance: Path, scans: int, orders: int, runs: int) -> tuple[
 
 
 def _print(backend: str, timings: tuple, rows: list) -> None:
-    counted, minute, recent = timings
-    print(f"{backend}: {counted:.1f} s to count the 9 days of 4 stores; {minute:.1f} s for the {recent} store-days")
-    print("  counted again every minute (today and yesterday)")
+    counted, (reading, writing), recent = timings
+    print(f"{backend}: {counted:.1f} s to count the 9 days of 4 stores once")
+    print(f"  every minute, the {recent} recent store-days: {reading:.2f} s counting, {writing * 1000:.0f} ms writing")
     print(f"  {'window':<20} {'report':<14} {'p50 ms':>8} {'p99 ms':>8} {'rows':>6}  goal p99 < {GOAL_MS} ms")
     for label, name, p50, p99, count in rows:
         mark = "ok" if p99 < GOAL_MS else "SLOW"

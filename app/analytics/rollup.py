@@ -22,7 +22,7 @@ from app.analytics.models import ScanDay, ScanHour, UnknownCodeDay
 from app.carts.models import Cart
 from app.catalog import services as catalog
 from app.catalog.models import Location
-from app.db import utcnow
+from app.db import begin_write, utcnow
 from app.extensions import db
 from app.kiosks.models import KioskSession
 from app.orders.models import PAID, Order, OrderLine
@@ -134,18 +134,45 @@ def _unknown_rows(location: Location, start: datetime, end: datetime, day: str) 
     ]
 
 
-def roll_up(location: Location, day: date) -> None:
-    """Count one store's day again from scratch (flushes; the caller commits)."""
+Counts = dict[type, list[dict]]
+
+
+def count(location: Location, day: date) -> Counts:
+    """One store's day counted from scans and orders (reads only)."""
     start, end = bounds(location, day)
     key = day.isoformat()
-    for table, rows in (
-        (ScanDay, _product_rows(location, start, end, key)),
-        (ScanHour, _hour_rows(location, start, end, key)),
-        (UnknownCodeDay, _unknown_rows(location, start, end, key)),
-    ):
+    return {
+        ScanDay: _product_rows(location, start, end, key),
+        ScanHour: _hour_rows(location, start, end, key),
+        UnknownCodeDay: _unknown_rows(location, start, end, key),
+    }
+
+
+def replace(location: Location, day: date, counts: Counts) -> None:
+    """Put a store-day's counts in place of what was there (flushes; the caller commits)."""
+    key = day.isoformat()
+    for table, rows in counts.items():
         db.session.execute(delete(table).where(table.location_id == location.id, table.day == key))
         if rows:
             db.session.execute(insert(table), rows)
+
+
+def roll_up(location: Location, day: date) -> None:
+    """Count one store's day again from scratch, in the caller's transaction."""
+    replace(location, day, count(location, day))
+
+
+def refresh(location: Location, day: date) -> None:
+    """Count a store-day and commit it: counted in a read, written in a short write of its own.
+
+    On SQLite a write transaction holds the one write lock; counting a busy day inside it would
+    keep every checkout waiting.
+    """
+    counts = count(location, day)
+    db.session.rollback()  # the read ends; nothing was written
+    begin_write(db.session)
+    replace(location, day, counts)
+    db.session.commit()
 
 
 def stores() -> list[Location]:
@@ -164,10 +191,17 @@ def roll_up_days(first: date, last: date, locations: Iterable[Location] | None =
     return done
 
 
-def roll_up_recent() -> int:
-    """Today and yesterday of every store, in its own time zone (what the periodic task keeps fresh)."""
+def recent_days(location: Location) -> list[date]:
+    """The days the job runner keeps counting: the store's today and yesterday."""
+    local = today(location)
+    return [local - timedelta(days=1), local]
+
+
+def refresh_recent() -> int:
+    """Count today and yesterday of every store again, each store-day committed on its own."""
     done = 0
     for location in stores():
-        local = today(location)
-        done += roll_up_days(local - timedelta(days=1), local, [location])
+        for day in recent_days(location):
+            refresh(location, day)
+            done += 1
     return done

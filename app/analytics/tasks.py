@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 from app.analytics import rollup
-from app.db import begin_write
-from app.extensions import db
 from app.jobs.queue import every
 
 
 @every("ANALYTICS_ROLLUP_SECONDS")
 def roll_up_recent_scans() -> int:
     """Today and yesterday of every store, counted again from scans and orders; returns store-days."""
-    begin_write(db.session)
-    done = rollup.roll_up_recent()
-    db.session.commit()
-    return done
+    return rollup.refresh_recent()
