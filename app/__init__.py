@@ -92,6 +92,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.catalog import bp as catalog_pages
     from app.catalog.api import api as catalog_api
     from app.core import bp as core
+    from app.dashboard import bp as dashboard_pages
     from app.feedback import bp as feedback_pages
     from app.feedback.api import api as feedback_api
     from app.jobs import bp as job_pages
@@ -137,6 +138,7 @@ def _register_blueprints(app: Flask) -> None:
         return_pages,
         feedback_pages,
         analytics_pages,
+        dashboard_pages,
         webhook_pages,
     ):
         app.register_blueprint(blueprint)
