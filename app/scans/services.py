@@ -198,3 +198,16 @@ def list_scans(
         for r in rows
     ]
     return items, next_cursor
+
+
+def products_scanned_by(member_id: int, limit: int = 20) -> list[int]:
+    """The products this member scanned, most recently scanned first (ids)."""
+    last = func.max(Scan.created_at)
+    rows = db.session.execute(
+        select(Scan.product_id, last)
+        .where(Scan.member_id == member_id, Scan.product_id.is_not(None))
+        .group_by(Scan.product_id)
+        .order_by(last.desc(), Scan.product_id)
+        .limit(limit)
+    )
+    return [row[0] for row in rows]
