@@ -66,8 +66,11 @@ def make_history(
     db.session.flush()
     history = History(places, items)
     guests = [secrets.token_hex(16) for _ in range(max(40, scans // 100))]
+    span = 9 * 86400 / max(scans, 1)
     for start in range(0, scans, CHUNK):
-        chunk = [_scan(rng, places, items, members, kiosk_sessions, guests) for _ in range(min(CHUNK, scans - start))]
+        # In time order, as a server records them.
+        times = (START + timedelta(seconds=(i + rng.random()) * span) for i in range(start, min(start + CHUNK, scans)))
+        chunk = [_scan(rng, at, places, items, members, kiosk_sessions, guests) for at in times]
         db.session.execute(insert(Scan), chunk)
         if keep:
             history.scans.extend(chunk)
@@ -76,8 +79,7 @@ def make_history(
     return history
 
 
-def _scan(rng, places, items, members, kiosk_sessions, guests) -> dict:
-    at = START + timedelta(seconds=rng.randrange(0, 9 * 86400))
+def _scan(rng, at, places, items, members, kiosk_sessions, guests) -> dict:
     place = rng.choice(places)
     channel = rng.choices(["phone", "kiosk", "staff"], [6, 3, 1])[0]
     unknown = rng.random() < 0.05
