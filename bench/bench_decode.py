@@ -9,12 +9,17 @@ Two groups of sets: the degradations of 1280x720 frames (``DEGRADATIONS``) and t
 scenes (``CAMERA_SCENES``): member codes on phone screens, far shelf labels (a QR code of about
 56 px), a 640x480 webcam at JPEG quality 20, sideways motion blur, codes upside down.
 "default" is the kiosk's decoder as the camera runs it, with its time budget per frame;
-"no budget" the same without one. ``--decoders`` picks some, ``--sets`` one group.
+"no budget" the same without one. ``--decoders`` picks some, ``--sets`` one group or
+``--only qr/far_label,ean13/noisy`` a few sets, ``--budget-ms`` another budget for "default".
+``--dump DIR`` writes each frame the default decoder misses or misreads as a PNG, named after its
+set, number and what it read. Timings on a shared machine vary with its load: the load average
+is printed before and after.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -22,6 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import cv2  # noqa: E402
 
 from kiosk.decode import DEFAULT_BUDGET_MS, Decoder  # noqa: E402
 from kiosk.samples import (  # noqa: E402
@@ -35,11 +42,11 @@ from kiosk.samples import (  # noqa: E402
 
 # "pyzbar" and "zxing-cpp" are each engine once on the frame as it is, every read taken.
 DECODERS = {
-    "pyzbar": lambda: Decoder("pyzbar", raw=True),
-    "pyzbar+pre": lambda: Decoder("pyzbar"),
-    "zxing-cpp": lambda: Decoder("zxing", raw=True),
-    "default": lambda: Decoder("both", budget_ms=DEFAULT_BUDGET_MS),
-    "no budget": lambda: Decoder("both"),
+    "pyzbar": lambda budget: Decoder("pyzbar", raw=True),
+    "pyzbar+pre": lambda budget: Decoder("pyzbar"),
+    "zxing-cpp": lambda budget: Decoder("zxing", raw=True),
+    "default": lambda budget: Decoder("both", budget_ms=budget),
+    "no budget": lambda budget: Decoder("both"),
 }
 # The camera scenes and what they show: member codes on the phone, else labels (and barcodes upside down).
 SCENE_KINDS = {
@@ -65,9 +72,31 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def run(frames_per_set: int, seed: int, names: list[str], groups: list[str]) -> None:
+def load() -> str:
+    """The machine's load averages over 1, 5 and 15 minutes, as ``uptime`` shows them."""
+    return ", ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def dump(folder: Path, label: str, number: int, frame, found: list) -> None:
+    """Write a frame the default decoder missed (or misread) for a look at it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    read = "+".join(code.text for code in found) or "none"
+    name = f"{label.replace('/', '-')}-{number:04d}-{''.join(c if c.isalnum() else '_' for c in read)[:40]}.png"
+    cv2.imwrite(str(folder / name), frame)
+
+
+def run(
+    frames_per_set: int,
+    seed: int,
+    names: list[str],
+    groups: list[str],
+    *,
+    budget: float = DEFAULT_BUDGET_MS,
+    only: set[str] | None = None,
+    dump_to: Path | None = None,
+) -> None:
     """Decode every set with every decoder and print one table row per set and decoder."""
-    decoders = {name: DECODERS[name]() for name in names}
+    decoders = {name: DECODERS[name](budget) for name in names}
     texts = sample_texts(2 * frames_per_set, seed)
     kinds = {"qr": texts[0::2], "ean13": texts[1::2], "member": sample_member_codes(frames_per_set, seed)}
     sets = []
@@ -75,10 +104,12 @@ def run(frames_per_set: int, seed: int, names: list[str], groups: list[str]) -> 
         sets += [(kind, degradation) for kind in ("qr", "ean13") for degradation in DEGRADATIONS]
     if "camera" in groups:
         sets += [(kind, scene) for scene in CAMERA_SCENES for kind in SCENE_KINDS[scene]]
+    if only:
+        sets = [(kind, degradation) for kind, degradation in sets if f"{kind}/{degradation}" in only]
     totals: dict[str, dict[str, list[tuple[str, float]]]] = {group: {n: [] for n in decoders} for group in groups}
     passes: Counter[str] = Counter()
     print(f"{frames_per_set} frames per set, 1280x720 (webcam_jpeg 640x480), one thread; ms per frame (decode only).")
-    print(f"default: budget {DEFAULT_BUDGET_MS:g} ms per frame.")
+    print(f"default: budget {budget:g} ms per frame. Load average before: {load()}.")
     print(f"{'set':<24} {'decoder':<11} {'decoded':>8} {'wrong':>6} {'median':>8} {'p95':>8}")
     for kind, degradation in sets:
         group = "camera" if degradation in CAMERA_SCENES else "degraded"
@@ -86,12 +117,14 @@ def run(frames_per_set: int, seed: int, names: list[str], groups: list[str]) -> 
         frames = [make_frame(text, degradation, seed + i) for i, text in enumerate(kind_texts)]
         for name, decoder in decoders.items():
             results = []
-            for frame, text in zip(frames, kind_texts, strict=True):
+            for number, (frame, text) in enumerate(zip(frames, kind_texts, strict=True)):
                 start = time.perf_counter()
                 found = decoder.decode(frame)
                 results.append((outcome(found, text), (time.perf_counter() - start) * 1000))
                 if name == "default":
                     passes[decoder.last_pass or "(none)"] += 1
+                    if dump_to is not None and results[-1][0] != "ok":
+                        dump(dump_to, f"{kind}/{degradation}", number, frame, found)
             totals[group][name].extend(results)
             print_row(f"{kind}/{degradation}", name, results)
     for name, decoder in decoders.items():
@@ -107,7 +140,9 @@ def run(frames_per_set: int, seed: int, names: list[str], groups: list[str]) -> 
     for group, by_decoder in totals.items():
         for name, results in by_decoder.items():
             print_row(f"overall {group}", name, results)
-    print("default decoder, pass that found the code:", ", ".join(f"{k} {v}" for k, v in passes.most_common()))
+    if passes:
+        print("default decoder, pass that found the code:", ", ".join(f"{k} {v}" for k, v in passes.most_common()))
+    print(f"Load average after: {load()}.")
 
 
 def print_row(label: str, decoder: str, results: list[tuple[str, float]]) -> None:
@@ -129,13 +164,18 @@ def main() -> None:
         "--decoders", default=",".join(DECODERS), help=f"comma-separated, of {', '.join(DECODERS)} (default: all)"
     )
     parser.add_argument("--sets", choices=("all", "degraded", "camera"), default="all", help="default: all")
+    parser.add_argument("--only", help="comma-separated sets as the table names them, e.g. qr/far_label,ean13/noisy")
+    parser.add_argument("--budget-ms", type=float, default=DEFAULT_BUDGET_MS, help="the default decoder's budget")
+    parser.add_argument("--dump", type=Path, metavar="DIR", help="write the frames the default decoder misses here")
     args = parser.parse_args()
     names = [name.strip() for name in args.decoders.split(",") if name.strip()]
     unknown = [name for name in names if name not in DECODERS]
     if unknown:
         parser.error(f"unknown decoder(s): {', '.join(unknown)}")
     groups = ["degraded", "camera"] if args.sets == "all" else [args.sets]
-    run(30 if args.quick else args.frames, args.seed, names, groups)
+    only = {name.strip() for name in args.only.split(",") if name.strip()} if args.only else None
+    frames = 30 if args.quick else args.frames
+    run(frames, args.seed, names, groups, budget=args.budget_ms, only=only, dump_to=args.dump)
 
 
 if __name__ == "__main__":

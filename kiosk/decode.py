@@ -1,20 +1,29 @@
 """Reading QR codes and EAN/UPC barcodes from camera frames.
 
-Two engines: zbar (through pyzbar's bindings) and zxing-cpp. The default decoder ("both") tries,
-in the order of what each pass finds per millisecond, and stops at the first that finds something:
+Two engines (``kiosk.engines``): zbar (through pyzbar's bindings) and zxing-cpp. The default
+decoder ("both") tries, in the order of what each pass finds per millisecond, and stops at the
+first that finds something:
 
-1. zbar, QR codes only, on the frame at half size (2-3 ms; also averages sensor noise away);
-2. zxing-cpp, QR codes only, on small likely code spots cut out and enlarged three times (a far
-   shelf label, a phone held far away: 1.7 px a module and less);
-3. zbar, EAN/UPC only, on every other line of the full frame (about 5 ms);
-4. zxing-cpp on the whole frame: it reads perspective-warped barcodes that zbar does not;
-5. zbar on the enlarged small spots, sharpened;
-6. zbar on the likely code regions, cut out and enlarged when small, then thresholded (Otsu),
+1. zxing-cpp, QR codes only, on the frame at half size (under a millisecond; the averaging also
+   quietens sensor noise);
+2. zbar, EAN/UPC only, along the rows of the frame with every four rows averaged into one (about
+   2 ms, and far less slowed down by noise than a scan of the full frame);
+3. zxing-cpp, EAN/UPC only, along the same averaged rows: barcodes squeezed by perspective;
+4. zxing-cpp, QR codes only, on the half-size frame sharpened along the rows: a sideways motion
+   blur, and faint (low-contrast) codes;
+5. zbar along the averaged rows of the inverted frame (light bars on dark);
+6. zxing-cpp, QR codes only, on small likely code spots cut out, enlarged three times and
+   sharpened (a far shelf label, a phone held far away: 1.7 px a module and less), then on the
+   likely code regions sharpened along the rows and thresholded (a strong motion blur);
+7. zxing-cpp on the whole frame; the likeliest small spot enlarged four times; zbar for QR codes
+   at half size; zbar on the enlarged small spots;
+8. zbar on the likely code regions, cut out and enlarged when small, then thresholded (Otsu),
    sharpened along the rows (motion blur), inverted, sharpened, contrast-stretched ...;
-7. zxing-cpp on the inverted frame (it inverts QR codes itself, not barcodes).
+9. zxing-cpp on the inverted frame (it inverts QR codes itself, not barcodes).
 
-With a time budget per frame (``Decoder(budget_ms=...)``, what the camera uses) a pass runs only
-if it is expected to fit in what is left of the budget.
+Every view of the frame (half size, rows averaged, spots and regions, each region's clean-ups) is
+made once, when a pass first needs it. With a time budget per frame (``Decoder(budget_ms=...)``,
+what the camera uses) a pass runs only if it is expected to fit in what is left of the budget.
 
 EAN/UPC barcodes carry one check digit, and both engines now and then pair the halves of a barcode
 read on different lines into a wrong code; ``Decoder._checked`` keeps such reads out.
@@ -24,317 +33,108 @@ read on different lines into a wrong code; ``Decoder._checked`` keeps such reads
 
 from __future__ import annotations
 
-import ctypes
 import itertools
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
 
-import cv2
 import numpy as np
 
-BACKENDS = ("pyzbar", "zxing", "both")
-SYMBOLOGIES = ("QRCODE", "EAN13", "EAN8", "UPCA", "UPCE")
-_LINEAR = ("EAN13", "EAN8", "UPCA", "UPCE")
-# zbar's code for 8-bit greyscale ("Y800").
-_FOURCC_Y800 = 0x30303859
-# What the server accepts, by the names zbar and zxing-cpp use for them.
-_NAMES = {
-    "QRCODE": "QRCODE",
-    "QRCode": "QRCODE",
-    "EAN13": "EAN13",
-    "EAN8": "EAN8",
-    "UPCA": "UPCA",
-    "UPCE": "UPCE",
-}
-# Regions are looked for at half size: cheaper, and the gradient of a code survives it.
-_REGION_SCALE = 0.5
-_MAX_REGIONS = 3
-# A region whose shorter side is under this (full-size pixels) is enlarged before decoding.
-_MIN_REGION_SIDE = 360
-# Frames at least this wide are first decoded at half size.
-_HALF_SIZE_FROM = 960
-# A barcode zbar reads alone on this many scan lines of a whole frame is taken without a second opinion.
-_SURE_LINES = 4
-# Small codes (a far shelf label, a phone held far away): how many candidates, their sides in
-# full-size pixels, the least edge density that counts, and how they are enlarged.
-_MAX_SMALL = 3
-_SMALL_SIDES = (24, 200)
-_SMALL_MIN_DENSITY = 40.0
-_SMALL_UPSCALE = 3.0
-_MAX_UPSCALED_SIDE = 600
-# The camera's time budget per frame (ms): passes that would not fit are left out.
-DEFAULT_BUDGET_MS = 40.0
-# How fast a pass's expected time follows what it took on the last frames.
-_COST_WEIGHT = 0.2
-
-
-@dataclass(frozen=True)
-class Decoded:
-    """One code found in a frame: its text and its normalised symbology ("QRCODE", "EAN13" ...).
-
-    ``quality`` is zbar's count of scan lines that read the same barcode (0 from zxing-cpp).
-    """
-
-    text: str
-    symbology: str
-    quality: int = field(default=0, compare=False)
-
-
-def to_grey(frame: np.ndarray) -> np.ndarray:
-    """A frame from OpenCV (BGR) or already greyscale, as one 8-bit channel."""
-    if frame.ndim == 3:
-        return cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY if frame.shape[2] == 3 else cv2.COLOR_BGRA2GRAY)
-    return frame
-
-
-# ---- the two engines -------------------------------------------------------------------
-
-
-class Zbar:
-    """zbar (libzbar through pyzbar's bindings) on one greyscale image.
-
-    ``symbols`` are zbar's names; ``density`` 2 scans every other row and column, half the work
-    and plenty for a barcode's tall bars. pyzbar's own ``decode`` has no way to set that.
-    """
-
-    def __init__(self, symbols: tuple[str, ...] = SYMBOLOGIES, density: int = 1) -> None:
-        from pyzbar import wrapper
-
-        self._zbar = wrapper
-        self._symbols = symbols
-        self._density = density
-
-    def __call__(self, grey: np.ndarray) -> list[Decoded]:
-        """The codes zbar finds in ``grey``."""
-        zbar = self._zbar
-        grey = np.ascontiguousarray(grey, dtype=np.uint8)
-        # A new scanner for every image: a reused one carries half-read barcodes over to the next
-        # image and pairs them with halves there into codes that were never shown.
-        scanner = self._scanner()
-        image = zbar.zbar_image_create()
-        try:
-            if not image:
-                raise RuntimeError("zbar could not create an image")
-            zbar.zbar_image_set_format(image, _FOURCC_Y800)
-            zbar.zbar_image_set_size(image, grey.shape[1], grey.shape[0])
-            zbar.zbar_image_set_data(image, grey.ctypes.data_as(ctypes.c_void_p), grey.size, None)
-            if zbar.zbar_scan_image(scanner, image) < 0:
-                raise RuntimeError("zbar refused the image format")
-            return self._symbols_of(image)
-        finally:
-            if image:
-                zbar.zbar_image_destroy(image)
-            zbar.zbar_image_scanner_destroy(scanner)
-
-    def _scanner(self) -> Any:
-        """A zbar image scanner (a ctypes pointer) set up for our symbologies and density."""
-        zbar = self._zbar
-        scanner = zbar.zbar_image_scanner_create()
-        if not scanner:
-            raise RuntimeError("zbar could not create an image scanner")
-        enable, symbol = zbar.ZBarConfig.CFG_ENABLE, zbar.ZBarSymbol
-        for each in symbol:
-            zbar.zbar_image_scanner_set_config(scanner, each, enable, int(each.name in self._symbols))
-        for axis in (zbar.ZBarConfig.CFG_X_DENSITY, zbar.ZBarConfig.CFG_Y_DENSITY):
-            zbar.zbar_image_scanner_set_config(scanner, symbol.NONE, axis, self._density)
-        return scanner
-
-    def _symbols_of(self, image: Any) -> list[Decoded]:
-        """What zbar found in a scanned zbar image."""
-        zbar = self._zbar
-        found = []
-        symbol = zbar.zbar_image_first_symbol(image)
-        while symbol:
-            name = _NAMES.get(zbar.ZBarSymbol(symbol.contents.type).name)
-            if name:
-                data = ctypes.string_at(zbar.zbar_symbol_get_data(symbol), zbar.zbar_symbol_get_data_length(symbol))
-                found.append(
-                    Decoded(data.decode("utf-8", errors="replace"), name, zbar.zbar_symbol_get_quality(symbol))
-                )
-            symbol = zbar.zbar_symbol_next(symbol)
-        return found
-
-
-class Zxing:
-    """zxing-cpp on one greyscale image (it also tries the inverted image and rotations itself)."""
-
-    def __init__(self, qr_only: bool = False) -> None:
-        import zxingcpp
-
-        self._read = zxingcpp.read_barcodes
-        formats = zxingcpp.BarcodeFormat
-        every = (formats.QRCode, formats.EAN13, formats.EAN8, formats.UPCA, formats.UPCE)
-        self._formats = every[:1] if qr_only else every
-
-    def __call__(self, grey: np.ndarray) -> list[Decoded]:
-        """The codes zxing-cpp finds in ``grey``."""
-        found = []
-        for barcode in self._read(grey, formats=self._formats):
-            name = _NAMES.get(barcode.format.name)
-            if name and barcode.valid:
-                found.append(Decoded(barcode.text, name))
-        return found
-
-
-# ---- pre-processing --------------------------------------------------------------------
-
-
-def code_regions(grey: np.ndarray, limit: int = _MAX_REGIONS) -> list[tuple[int, int, int, int]]:
-    """Boxes (x, y, w, h) where a code probably is: compact patches full of edges, biggest first."""
-    small = cv2.resize(grey, None, fx=_REGION_SCALE, fy=_REGION_SCALE, interpolation=cv2.INTER_AREA)
-    small = cv2.GaussianBlur(small, (3, 3), 0)
-    gx = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3))
-    gy = cv2.convertScaleAbs(cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3))
-    edges = cv2.max(gx, gy)
-    _, mask = cv2.threshold(cv2.blur(edges, (9, 9)), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (11, 11)))
-    mask = cv2.morphologyEx(mask, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (7, 7)))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    boxes = []
-    for contour in sorted(contours, key=cv2.contourArea, reverse=True):
-        x, y, w, h = cv2.boundingRect(contour)
-        if min(w, h) < 12 or cv2.contourArea(contour) < 0.4 * w * h:
-            continue
-        if not _busy(small[y : y + h, x : x + w], edges[y : y + h, x : x + w]):
-            continue
-        # Back to full size, with a margin for the quiet zone the mask leaves out.
-        pad = int(0.15 * max(w, h)) + 4
-        x0, y0 = max(0, int((x - pad) / _REGION_SCALE)), max(0, int((y - pad) / _REGION_SCALE))
-        x1 = min(grey.shape[1], int((x + w + pad) / _REGION_SCALE))
-        y1 = min(grey.shape[0], int((y + h + pad) / _REGION_SCALE))
-        boxes.append((x0, y0, x1 - x0, y1 - y0))
-        if len(boxes) == limit:
-            break
-    return boxes
-
-
-def _busy(patch: np.ndarray, edges: np.ndarray) -> bool:
-    """Whether edges fill the patch, as in a code, rather than only outline it, as around a box or a sign."""
-    low, high = np.percentile(patch, (2, 98))
-    # Relative to the patch's own contrast, so a faint code counts as much as a crisp one.
-    strong = edges > max(12.0, (high - low) * 0.5)
-    # A code measures 0.22 or more, the edge of a plain box 0.13 or less.
-    return float(strong.mean()) >= 0.18
-
-
-def _half(grey: np.ndarray) -> np.ndarray:
-    """The frame at half size, each pixel the mean of four."""
-    return cv2.resize(grey, None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-
-
-def _enlarge(crop: np.ndarray) -> np.ndarray:
-    """Small crops scaled up so that a module spans a few pixels (zbar needs that)."""
-    side = min(crop.shape[:2])
-    if side >= _MIN_REGION_SIDE:
-        return crop
-    factor = min(4.0, _MIN_REGION_SIDE / side)
-    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-
-
-def _stretch(image: np.ndarray) -> np.ndarray:
-    """Contrast stretched to the full range, ignoring the extreme 1% at both ends."""
-    low, high = np.percentile(image, (1, 99))
-    if high - low < 1:
-        return image
-    return cv2.convertScaleAbs(image, alpha=255.0 / (high - low), beta=-low * 255.0 / (high - low))
-
-
-def _sharpen(image: np.ndarray) -> np.ndarray:
-    """A strong unsharp mask: gives blurred edges back much of their step."""
-    soft = cv2.GaussianBlur(image, (0, 0), 2)
-    return cv2.addWeighted(image, 3.0, soft, -2.0, 0)
-
-
-def _otsu(image: np.ndarray) -> np.ndarray:
-    """Black and white at the threshold Otsu finds after a light smoothing (noise would speckle it)."""
-    _, binary = cv2.threshold(cv2.GaussianBlur(image, (5, 5), 0), 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
-    return binary
-
-
-def _adaptive(image: np.ndarray) -> np.ndarray:
-    """Black and white against the local mean: survives uneven light across the code."""
-    smooth = cv2.medianBlur(image, 5)
-    return cv2.adaptiveThreshold(smooth, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY, 31, 5)
-
-
-def _unsmear(image: np.ndarray) -> np.ndarray:
-    """Black and white after sharpening along the rows only: undoes much of a sideways motion blur.
-
-    The blur is about as long as a module or two; a module is about a sixtieth of a region's side
-    (a 25-module code and its quiet zone, with the region's margin).
-    """
-    soft = cv2.GaussianBlur(image, (0, 0), sigmaX=max(1.0, min(image.shape[:2]) / 60), sigmaY=0.01)
-    return _otsu(cv2.addWeighted(image, 4.0, soft, -3.0, 0))
-
-
-# The clean-ups tried on each region, cheapest and most often useful first.
-REGION_PASSES: tuple[tuple[str, Callable[[np.ndarray], np.ndarray]], ...] = (
-    ("region", lambda crop: crop),
-    ("otsu", _otsu),
-    ("unsmear", _unsmear),
-    ("inverted", lambda crop: 255 - crop),
-    ("sharpen", _sharpen),
-    ("stretch", _stretch),
-    ("adaptive", _adaptive),
-    ("inverted-otsu", lambda crop: 255 - _otsu(crop)),
+from kiosk.engines import LINEAR, SYMBOLOGIES, Decoded, Zbar, Zxing, to_grey
+from kiosk.images import (
+    HALF_SIZE_FROM,
+    MAX_REGIONS,
+    MAX_SMALL,
+    REGION_PASSES,
+    code_regions,
+    enlarge,
+    half,
+    row_sharpen,
+    sharpen,
+    small_code_regions,
+    soft_sharpen,
+    squash,
+    upscaled,
 )
 
+__all__ = [
+    "BACKENDS",
+    "DEFAULT_BUDGET_MS",
+    "SYMBOLOGIES",
+    "Decoded",
+    "Decoder",
+    "Zbar",
+    "Zxing",
+    "code_regions",
+    "small_code_regions",
+    "to_grey",
+]
 
-def small_code_regions(grey: np.ndarray, limit: int = _MAX_SMALL) -> list[tuple[int, int, int, int]]:
-    """Boxes (x, y, w, h) where a small QR code probably is, with its quiet zone, densest first.
-
-    A QR code is a patch dense with edges across *and* along the rows; the edge of a box or a
-    shelf has edges one way only, so the lesser of the two densities picks out codes that are
-    too small for ``code_regions`` (tens of pixels) even where they overlap a box.
-    """
-    scale = _REGION_SCALE if grey.shape[1] >= _HALF_SIZE_FROM else 1.0
-    small = _half(grey) if scale != 1.0 else grey
-    gx = np.abs(cv2.Sobel(small, cv2.CV_16S, 1, 0, ksize=3)).astype(np.float32)
-    gy = np.abs(cv2.Sobel(small, cv2.CV_16S, 0, 1, ksize=3)).astype(np.float32)
-    window = (7, 7)
-    both = cv2.min(cv2.blur(gx, window), cv2.blur(gy, window))
-    peak = float(both.max())
-    if peak < _SMALL_MIN_DENSITY:
-        return []
-    mask = (both > max(_SMALL_MIN_DENSITY, peak * 0.3)).astype(np.uint8)
-    mask = cv2.morphologyEx(mask, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (5, 5)))
-    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-    found = []
-    for contour in contours:
-        x, y, w, h = cv2.boundingRect(contour)
-        side = max(w, h) / scale
-        if not _SMALL_SIDES[0] <= side <= _SMALL_SIDES[1] or max(w, h) > 2 * min(w, h):
-            continue
-        found.append((float(both[y : y + h, x : x + w].mean()), x, y, w, h))
-    boxes = []
-    for _, x, y, w, h in sorted(found, reverse=True)[:limit]:
-        # The quiet zone is four modules of about 25 across the symbol: a sixth of a side each way, and some slack.
-        pad = 0.25 * max(w, h) + 2
-        x0, y0 = max(0, int((x - pad) / scale)), max(0, int((y - pad) / scale))
-        x1, y1 = min(grey.shape[1], int((x + w + pad) / scale)), min(grey.shape[0], int((y + h + pad) / scale))
-        boxes.append((x0, y0, x1 - x0, y1 - y0))
-    return boxes
-
-
-def _upscaled(crop: np.ndarray) -> np.ndarray:
-    """A small code's crop three times larger (cubic): a module of under 2 pixels becomes 5 or so."""
-    factor = min(_SMALL_UPSCALE, _MAX_UPSCALED_SIDE / max(crop.shape[:2]))
-    return cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
-
-
-def _soft_sharpen(image: np.ndarray) -> np.ndarray:
-    """A milder unsharp mask than ``_sharpen``, for upscaled crops (a strong one rings there)."""
-    soft = cv2.GaussianBlur(image, (0, 0), 2)
-    return cv2.addWeighted(image, 2.5, soft, -1.5, 0)
-
-
-# ---- the decoder -----------------------------------------------------------------------
-
+BACKENDS = ("pyzbar", "zxing", "both")
+# A barcode zbar reads alone on this many scan lines of a whole frame is taken without a second opinion.
+_SURE_LINES = 4
+# The passes that scan a whole frame for barcodes (rows averaged, as it is or inverted).
+_WHOLE_FRAME_LINES = ("zbar-lines", "zbar-lines-inverted")
+# The camera's time budget per frame (ms): passes that would not fit are left out.
+DEFAULT_BUDGET_MS = 40.0
+# How fast a pass's expected time follows what it took on the last frames; one frame's time counts
+# for at most a few times the expected one (a busy machine may pause the process mid-pass); and a
+# pass left out for the budget is expected to take less each time, so that it is tried again.
+_COST_WEIGHT = 0.2
+_COST_SPIKE = 3.0
+_SKIPPED_DECAY = 0.8
 
 # A pass: its name, its engine and what makes its image (None when it has nothing to look at).
 _Pass = tuple[str, Callable[[np.ndarray], list[Decoded]], Callable[[], "np.ndarray | None"]]
+
+
+class _Views:
+    """One frame's views for the passes, each made on first use and then shared by every pass."""
+
+    def __init__(self, grey: np.ndarray) -> None:
+        self.grey = grey
+        # Wide frames get their first looks at half size; a webcam's 640x480 as it is.
+        self.wide = grey.shape[1] >= HALF_SIZE_FROM
+        self._cleaned: dict[tuple[int, str], np.ndarray | None] = {}
+
+    @cached_property
+    def look(self) -> np.ndarray:
+        """The frame the QR code passes start on: at half size when it is wide."""
+        return half(self.grey) if self.wide else self.grey
+
+    @cached_property
+    def squashed(self) -> np.ndarray:
+        """Every few rows averaged into one, for the whole-frame barcode scans."""
+        return squash(self.grey)
+
+    @cached_property
+    def small_spots(self) -> list[np.ndarray]:
+        """The likely small QR code spots, cut out with their quiet zone."""
+        halved = self.look if self.wide else None
+        return [self.grey[y : y + h, x : x + w] for x, y, w, h in small_code_regions(self.grey, halved=halved)]
+
+    @cached_property
+    def small_crops(self) -> list[np.ndarray]:
+        """The likely small QR code spots enlarged three times."""
+        return [upscaled(spot) for spot in self.small_spots]
+
+    def small_crop_x4(self) -> np.ndarray | None:
+        """The likeliest small spot enlarged four times and sharpened: a module of 1.5 px becomes 6."""
+        spots = self.small_spots
+        return soft_sharpen(upscaled(spots[0], 4.0)) if spots else None
+
+    @cached_property
+    def regions(self) -> list[np.ndarray]:
+        """The likely code regions, cut out and enlarged when small."""
+        return [enlarge(self.grey[y : y + h, x : x + w]) for x, y, w, h in code_regions(self.grey)]
+
+    def region(self, index: int, clean_up: str) -> np.ndarray | None:
+        """Region ``index`` cleaned up as ``REGION_PASSES`` names it (once), or None when there are fewer."""
+        key = (index, clean_up)
+        if key not in self._cleaned:
+            regions = self.regions
+            self._cleaned[key] = REGION_PASSES[clean_up](regions[index]) if index < len(regions) else None
+        return self._cleaned[key]
 
 
 class Decoder:
@@ -358,14 +158,17 @@ class Decoder:
         self.budget_ms = budget_ms or None
         use_zbar = backend in ("pyzbar", "both")
         self._zbar = Zbar() if use_zbar else None
-        # Two cheap first looks: QR codes alone, and barcodes on every other line.
-        self._quick = (Zbar(("QRCODE",)), Zbar(_LINEAR, density=2)) if use_zbar and not raw else None
-        self._zxing = Zxing() if backend in ("zxing", "both") else None
-        # Small codes are QR codes (a barcode's bars cannot be that thin): only they are looked for in
-        # enlarged crops, where a barcode read would be a guess.
-        self._zxing_qr = Zxing(qr_only=True) if self._zxing is not None and not raw else None
-        # What each pass took lately (ms), by pass name and frame size.
-        self._cost: dict[tuple[str, tuple[int, ...]], float] = {}
+        # Two cheap looks: QR codes alone, and barcodes along the rows (every row of the squashed frame).
+        self._quick = (Zbar(("QRCODE",)), Zbar(LINEAR, columns=False)) if use_zbar and not raw else None
+        use_zxing = backend in ("zxing", "both")
+        self._zxing = Zxing() if use_zxing else None
+        # QR codes alone: the first look, and the enlarged small crops and regions, where a barcode
+        # read would be a guess (a barcode's bars cannot be that thin); and barcodes alone along
+        # the rows of the squashed frame (its rows are upright bars already).
+        self._zxing_qr = Zxing(("QRCODE",)) if use_zxing and not raw else None
+        self._zxing_lines = Zxing(LINEAR, rotate=False) if use_zxing and not raw else None
+        # What each pass took lately (ms), by its place in the list and the frame's size.
+        self._cost: dict[tuple[int, tuple[int, ...]], float] = {}
         # Which pass found the last frame's codes, how many passes ran on it and how many were left
         # out for the budget: for -v logs, the benchmark and the tests.
         self.last_pass = ""
@@ -377,11 +180,13 @@ class Decoder:
         start = time.perf_counter()
         grey = to_grey(frame)
         self.passes_run = self.passes_skipped = 0
-        for name, engine, make_image in self._passes(grey):
-            key = (name, grey.shape)
+        for place, (name, engine, make_image) in enumerate(self._passes(grey)):
+            key = (place, grey.shape)
             if self.passes_run and self.budget_ms is not None:
                 spent = (time.perf_counter() - start) * 1000
-                if spent + self._cost.get(key, 0.0) > self.budget_ms:
+                expected = self._cost.get(key, 0.0)
+                if spent + expected > self.budget_ms:
+                    self._cost[key] = expected * _SKIPPED_DECAY
                     self.passes_skipped += 1
                     continue
             began = time.perf_counter()
@@ -400,9 +205,15 @@ class Decoder:
         self.last_pass = ""
         return []
 
-    def _learn(self, key: tuple[str, tuple[int, ...]], took: float) -> None:
+    def _learn(self, key: tuple[int, tuple[int, ...]], took: float) -> None:
+        """Fold what a pass took into what it is expected to take next time."""
         before = self._cost.get(key)
-        self._cost[key] = took if before is None else before + _COST_WEIGHT * (took - before)
+        if before is None:
+            self._cost[key] = took
+            return
+        # A millisecond of slack, so that a pass once expected to take nothing can grow.
+        took = min(took, _COST_SPIKE * before + 1.0)
+        self._cost[key] = before + _COST_WEIGHT * (took - before)
 
     def _checked(self, found: list[Decoded], image: np.ndarray, name: str) -> list[Decoded]:
         """The reads of one pass without barcode misreads.
@@ -419,7 +230,7 @@ class Decoder:
         linear = [code for code in found if code.symbology != "QRCODE" and (by_zxing or code.quality >= 2)]
         alone = len({code.text for code in linear}) == 1
         sure_lines = alone and linear[0].quality >= _SURE_LINES
-        if linear and not (alone and (by_zxing or (name == "zbar-lines" and sure_lines))):
+        if linear and not (alone and (by_zxing or (name in _WHOLE_FRAME_LINES and sure_lines))):
             second = self._second_opinion(name, image)
             if second is not None:
                 linear = [code for code in linear if code.text in second]
@@ -435,29 +246,42 @@ class Decoder:
     def _passes(self, grey: np.ndarray) -> Iterator[_Pass]:
         """(name, engine, image maker) of the attempts, in the order of what they find per millisecond.
 
-        Images (and the regions they come from) are made only when their pass runs.
+        Images (and the views they come from) are made only when their pass runs.
         """
-        zbar, zxing = self._zbar, self._zxing
+        zbar, zxing, zxing_qr = self._zbar, self._zxing, self._zxing_qr
+        views = _Views(grey)
         if self._quick is not None and zbar is not None:
             qr, lines = self._quick
-            if grey.shape[1] >= _HALF_SIZE_FROM:
-                # QR codes only at half size: thin bars blur together there.
-                yield "zbar-half", qr, lambda: _half(grey)
-            else:
-                yield "zbar-qr", qr, lambda: grey
-            small = self._small_passes(grey, qr)
-            # zxing-cpp on the enlarged small spots, then barcodes, then zbar on those spots.
-            yield from itertools.islice(small, _MAX_SMALL)
-            yield "zbar-lines", lines, lambda: grey
+            at = "half" if views.wide else "qr"
+            # QR codes first, at half size (zbar reads no barcode there: thin bars blur together).
+            first_look = (f"zxing-{at}", zxing_qr) if zxing_qr is not None else (f"zbar-{at}", qr)
+            yield *first_look, lambda: views.look
+            yield "zbar-lines", lines, lambda: views.squashed
+            if self._zxing_lines is not None:
+                # zxing-cpp reads the barcodes that perspective squeezes on one side, zbar not.
+                yield "zxing-lines", self._zxing_lines, lambda: views.squashed
+            if zxing_qr is not None:
+                # Half size halves a motion blur too: a module's worth of sharpening there.
+                yield "zxing-unsmear", zxing_qr, lambda: row_sharpen(views.look)
+            yield "zbar-lines-inverted", lines, lambda: 255 - views.squashed
+            small = self._small_passes(views, qr)
+            if zxing_qr is not None:
+                # zxing-cpp on the enlarged small spots, on the regions unsmeared, then the whole frame.
+                yield from itertools.islice(small, MAX_SMALL)
+                for index in range(MAX_REGIONS):
+                    yield "zxing-region-unsmear", zxing_qr, lambda i=index: views.region(i, "unsmear")
             if zxing is not None:
                 # zxing-cpp reads most codes in a few milliseconds, perspective-warped barcodes too.
                 yield "zxing", zxing, lambda: grey
+            if zxing_qr is not None:
+                # The likeliest small spot at another scale: some blurred far codes read at one only.
+                yield "zxing-small", zxing_qr, views.small_crop_x4
+                yield f"zbar-{at}", qr, lambda: views.look
             yield from small
             # These and the region passes cover what one more full-size pass would read.
-            regions = _Lazy(lambda: [_enlarge(grey[y : y + h, x : x + w]) for x, y, w, h in code_regions(grey)])
-            for name, clean_up in REGION_PASSES:
-                for index in range(_MAX_REGIONS):
-                    yield f"zbar-{name}", zbar, lambda c=clean_up, i=index: _nth(regions(), i, c)
+            for name in REGION_PASSES:
+                for index in range(MAX_REGIONS):
+                    yield f"zbar-{name}", zbar, lambda n=name, i=index: views.region(i, n)
         elif zbar is not None:
             yield "zbar", zbar, lambda: grey
         if zxing is not None:
@@ -467,31 +291,17 @@ class Decoder:
                 # zxing-cpp tries inverted QR codes itself, but not inverted barcodes.
                 yield "zxing-inverted", zxing, lambda: 255 - grey
 
-    def _small_passes(self, grey: np.ndarray, zbar_qr: Callable[[np.ndarray], list[Decoded]]) -> Iterator[_Pass]:
+    def _small_passes(self, views: _Views, zbar_qr: Callable[[np.ndarray], list[Decoded]]) -> Iterator[_Pass]:
         """Small QR codes: the likely spots cut out, enlarged three times and sharpened, for zxing-cpp, then zbar."""
-        crops = _Lazy(lambda: [_upscaled(grey[y : y + h, x : x + w]) for x, y, w, h in small_code_regions(grey)])
         engines: list[tuple[str, Callable[[np.ndarray], list[Decoded]], Callable[[np.ndarray], np.ndarray]]] = []
         if self._zxing_qr is not None:
-            engines.append(("zxing-small", self._zxing_qr, _soft_sharpen))
-        engines.append(("zbar-small", zbar_qr, _sharpen))
+            engines.append(("zxing-small", self._zxing_qr, sharpen))
+        engines.append(("zbar-small", zbar_qr, sharpen))
         for name, engine, clean_up in engines:
-            for index in range(_MAX_SMALL):
-                yield name, engine, lambda c=clean_up, i=index: _nth(crops(), i, c)
+            for index in range(MAX_SMALL):
+                yield name, engine, lambda c=clean_up, i=index: _nth(views.small_crops, i, c)
 
 
 def _nth(crops: list[np.ndarray], index: int, clean_up: Callable[[np.ndarray], np.ndarray]) -> np.ndarray | None:
     """Crop ``index`` cleaned up, or None when there are fewer crops."""
     return clean_up(crops[index]) if index < len(crops) else None
-
-
-class _Lazy:
-    """A value made on first use (the regions of a frame: not looked for if an earlier pass reads the code)."""
-
-    def __init__(self, make: Callable[[], list[np.ndarray]]) -> None:
-        self._make = make
-        self._value: list[np.ndarray] | None = None
-
-    def __call__(self) -> list[np.ndarray]:
-        if self._value is None:
-            self._value = self._make()
-        return self._value
