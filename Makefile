@@ -25,6 +25,7 @@ bench: setup-dev sysdeps-test  ## Print benchmark tables
 	@$(PY) bench/bench_reconcile.py
 	@$(PY) bench/bench_route.py
 	@$(PY) bench/bench_analytics.py
+	@$(PY) bench/bench_settlement.py
 	@$(PY) bench/bench_search.py
 
 migrate: setup

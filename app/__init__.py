@@ -28,6 +28,7 @@ def create_app(config: object | None = None) -> Flask:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     from app import models  # noqa: F401 - every table registered before migrations look
+    from app.settlement import models as settlement_models  # noqa: F401 - merchants, entries, statements
 
     ext.db.init_app(app)
     ext.migrate.init_app(app, ext.db, directory=str(_root() / "migrations"), render_as_batch=True, compare_type=True)
@@ -50,9 +51,10 @@ def create_app(config: object | None = None) -> Flask:
 
     @ext.login_manager.user_loader
     def load_user(session_id: str):
+        from app.settlement.access import visible_user
         from app.staff.services import load_session_user
 
-        return load_session_user(session_id)
+        return visible_user(load_session_user(session_id))
 
     if app.config.get("TRUSTED_PROXIES"):
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -107,13 +109,19 @@ def _register_blueprints(app: Flask) -> None:
     from app.orders import bp as order_pages
     from app.orders.api import api as orders_api
     from app.orders.fulfilment_api import api as fulfilment_api
+    from app.orders.invoice_api import api as invoices_api
     from app.outbox.api import api as events_api
     from app.payments.api import api as payments_api
+    from app.payments.routes import bp as payment_pages
+    from app.payments.sandbox_provider import bp as sandbox_pay
     from app.returns import bp as return_pages
     from app.returns.api import api as returns_api
     from app.scans.api import api as scans_api
     from app.service import bp as service_pages
     from app.service.api import api as service_api
+    from app.settlement import bp as settlement_pages
+    from app.settlement import portal as merchant_portal
+    from app.settlement.api import api as settlement_api
     from app.shop import bp as shop
     from app.shop.api import api as shop_api
     from app.staff import bp as staff
@@ -140,6 +148,10 @@ def _register_blueprints(app: Flask) -> None:
         analytics_pages,
         dashboard_pages,
         webhook_pages,
+        settlement_pages,
+        merchant_portal,
+        payment_pages,
+        sandbox_pay,  # the sandbox card provider's own pages: the outside world, served here
     ):
         app.register_blueprint(blueprint)
     api = OneshelfApi(
@@ -184,6 +196,7 @@ def _register_blueprints(app: Flask) -> None:
         carts_api,
         orders_api,
         fulfilment_api,
+        invoices_api,
         payments_api,
         returns_api,
         events_api,
@@ -192,6 +205,7 @@ def _register_blueprints(app: Flask) -> None:
         service_api,
         feedback_api,
         analytics_api,
+        settlement_api,
     ):
         api.register_blueprint(blueprint)
         # API writes authenticate with a bearer key, or prove CSRF in app.staff.auth.
@@ -203,6 +217,7 @@ def _register_cli(app: Flask) -> None:
     from app.demo import demo_command
     from app.jobs.cli import jobs_cli
     from app.kiosks.cli import devices_cli
+    from app.settlement.cli import merchants_cli
     from app.staff.cli import keys_cli, staff_cli
 
     app.cli.add_command(staff_cli)
@@ -211,6 +226,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(devices_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(analytics_cli)
+    app.cli.add_command(merchants_cli)
 
 
 def local_time(moment, timezone: str = "UTC", fmt: str = "%Y-%m-%d %H:%M") -> str:

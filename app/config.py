@@ -6,6 +6,8 @@ no Redis, a secret key generated once and kept in ``instance/secret_key``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -108,6 +110,19 @@ class Config:
         # The sandbox card gateway: a delay on every call, and a share (0.0-1.0) of charges that fail.
         self.SANDBOX_CARD_LATENCY_MS = int(env.get("SANDBOX_CARD_LATENCY_MS", "0"))
         self.SANDBOX_CARD_FAILURE_RATE = float(env.get("SANDBOX_CARD_FAILURE_RATE", "0"))
+        # Card payments are hosted by the sandbox provider (docs/payment-providers.md). Its page
+        # shows the test cards while SANDBOX_PAYMENTS is on: by default on a local address
+        # (`make run`, the demo, the tests), off on a deployment's public address.
+        local = self.PUBLIC_BASE_URL.startswith(("http://127.0.0.1", "http://localhost"))
+        self.SANDBOX_PAYMENTS = env.get("SANDBOX_PAYMENTS", "1" if local else "0").lower() in ("1", "true", "yes")
+        self.SANDBOX_PAY_URL = (env.get("SANDBOX_PAY_URL") or f"{self.PUBLIC_BASE_URL}/sandbox-pay").rstrip("/")
+        # The secret the provider signs its notifications with (HMAC-SHA256); derived if not set.
+        self.SANDBOX_PAY_SECRET = (
+            env.get("SANDBOX_PAY_SECRET")
+            or hmac.new(self.SECRET_KEY.encode(), b"sandbox-pay-notifications", hashlib.sha256).hexdigest()
+        )
+        # How long the provider's page may be paid; a card order not paid by then is given up.
+        self.CARD_PAYMENT_MINUTES = int(env.get("CARD_PAYMENT_MINUTES", "15"))
         # Units in a cart are held this long after its last change (renewed by every change).
         self.CART_HOLD_MINUTES = int(env.get("CART_HOLD_MINUTES", "20"))
         # Paying at the counter: the units stay held this long for the walk there.
@@ -123,6 +138,11 @@ class Config:
         # Points earned per whole currency unit paid, and what one point is worth (minor units).
         self.POINTS_PER_UNIT = int(env.get("POINTS_PER_UNIT", "1"))
         self.POINT_VALUE = int(env.get("POINT_VALUE", "1"))
+        # Earned points expire this many days after they were earned (0: never; app.members.points).
+        self.POINTS_EXPIRE_DAYS = int(env.get("POINTS_EXPIRE_DAYS", "365"))
+        self.POINTS_EXPIRE_SECONDS = float(env.get("POINTS_EXPIRE_SECONDS", "3600"))
+        # Concession merchants' cycles close at midnight here (app.settlement.statements).
+        self.SETTLEMENT_TIMEZONE = env.get("SETTLEMENT_TIMEZONE", "Asia/Shanghai")
         # Tax included in prices: basis points per product category, others at the default (app.tax).
         self.TAX_RATES = tax.parse_rates(env.get("TAX_RATES", ""))
         self.TAX_DEFAULT_RATE = int(env.get("TAX_DEFAULT_RATE", "1300"))
@@ -155,6 +175,7 @@ class TestConfig(Config):
         self.SQLALCHEMY_DATABASE_URI = normalise_db_url(database_url)
         self.SQLALCHEMY_ENGINE_OPTIONS = engine_options(self.SQLALCHEMY_DATABASE_URI)
         self.PUBLIC_BASE_URL = "http://shop.test"
+        self.SANDBOX_PAYMENTS = True
         self.RATELIMIT_ENABLED = False
         self.RATELIMIT_STORAGE_URI = "memory://"
         self.REDIS_URL = None
@@ -163,6 +184,8 @@ class TestConfig(Config):
         self.WEBHOOK_ALLOW_PRIVATE = True  # the test receivers listen on 127.0.0.1
         for name, value in overrides.items():
             setattr(self, name, value)
+        if "SANDBOX_PAY_URL" not in overrides:  # the provider's page on the address the tests serve
+            self.SANDBOX_PAY_URL = f"{self.PUBLIC_BASE_URL}/sandbox-pay"
 
 
 def normalise_db_url(url: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, String, Text
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
@@ -56,5 +56,7 @@ class Product(db.Model):
     # GTIN-13 form of the legacy EAN-13/UPC-A barcode (UPC-A gets a leading zero).
     barcode: Mapped[str | None] = mapped_column(String(13), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
+    # A concession merchant's product (app.settlement owns merchants); None: the operator's own.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -32,6 +32,7 @@ from sqlalchemy import select
 from app.core.csvfiles import count_rows, decode  # noqa: F401 - callers use them from here
 from app.errors import DomainError
 from app.extensions import db
+from app.members import points as ledger
 from app.members import services
 from app.members.models import Member, MemberIdentifier
 
@@ -210,7 +211,7 @@ def _import_row(values: dict, owners: dict[str, dict], claimed: dict, result: di
     else:
         member = _new_member(values, owners, claimed, result)
         result["created"] += 1
-    member.points += values["points"]
+    ledger.record(member.id, values["points"], "imported")
     result["points_added"] += values["points"]
 
 

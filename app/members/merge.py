@@ -27,6 +27,7 @@ from sqlalchemy import func, or_, select, update
 from app.db import utcnow
 from app.errors import Conflict, DomainError
 from app.extensions import db
+from app.members import points as ledger
 from app.members import services
 from app.members.models import Member, MemberCodeUse, MemberIdentifier, MemberMerge, MemberSession, ResetCode
 from app.outbox import services as outbox
@@ -60,9 +61,7 @@ def column_mover(name: str, column: Any) -> Mover:
 
 
 def _move_points(kept: Member, merged: Member) -> int:
-    points, merged.points = merged.points, 0
-    kept.points += points
-    return points
+    return ledger.merge(kept, merged)
 
 
 def _code_uses_count(merged: Member) -> int:

@@ -38,6 +38,34 @@ class Member(db.Model):
         return self.merged_into_id is None
 
 
+POINTS_KINDS = ("earned", "spent", "taken_back", "given_back", "expired", "imported", "merged")
+
+
+class PointsEntry(db.Model):
+    """One change of a member's points; append-only, and ``Member.points`` is their sum (app.members.points)."""
+
+    __tablename__ = "points_entries"
+    __table_args__ = (
+        CheckConstraint(
+            "kind IN ('earned', 'spent', 'taken_back', 'given_back', 'expired', 'imported', 'merged')", name="kind"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    delta: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(16))
+    # The member's balance right after this entry (the running balance of the history).
+    balance_after: Mapped[int]
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id", ondelete="SET NULL"), index=True)
+    return_id: Mapped[int | None] = mapped_column(ForeignKey("returns.id", ondelete="SET NULL"))
+    # An expired entry: the entry whose rest it ends (each such entry is ended once).
+    lot_id: Mapped[int | None] = mapped_column(ForeignKey("points_entries.id"), index=True)
+    # Earned points (and merged ones that came from earned points) expire then; others never.
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class MemberIdentifier(db.Model):
     """An e-mail, phone, loyalty card or outside id; each belongs to one member only."""
 

@@ -10,9 +10,11 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from app import lockout
+from app.catalog import services as catalog
 from app.errors import DomainError
 from app.extensions import limiter, signin_limit
 from app.members import auth, bp, codes, services
+from app.members import points as ledger
 from app.scans import services as scans
 from app.transaction import writes
 
@@ -97,9 +99,18 @@ def sign_out_everywhere_page():
 @bp.get("/account")
 @auth.member_page
 def account():
-    """The member's home: name, identifiers, points, links."""
+    """The member's home: name, identifiers, points and their history, links."""
     member = auth.current_member()
-    return render_template("members/account.html", member=member, identifiers=services.identifiers_of(member))
+    before = request.args.get("points_before", "")
+    entries, more = ledger.history(member.id, int(before) if before.isdigit() and len(before) < 19 else None)
+    return render_template(
+        "members/account.html",
+        member=member,
+        identifiers=services.identifiers_of(member),
+        points_history=entries,
+        points_more=more,
+        timezone=next((loc.timezone for loc in catalog.all_locations() if loc.kind == "store"), "UTC"),
+    )
 
 
 @bp.get("/account/code")

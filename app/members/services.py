@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
+from app.members import points as ledger
 from app.members.models import IDENTIFIER_KINDS, Member, MemberIdentifier, MemberSession
 
 _hasher = PasswordHasher()
@@ -211,43 +212,24 @@ def member_for_staff(member_id: int, store_id: int | None) -> Member:
     return member
 
 
-def add_points(member_id: int, points: int) -> None:
-    """Credit points (earned on a purchase, or given back when a purchase is undone)."""
-    if points:
-        db.session.execute(
-            update(Member)
-            .where(Member.id == member_id)
-            .values(points=Member.points + points)
-            .execution_options(synchronize_session=False)
-        )
-
-
-def spend_points(member_id: int, points: int) -> None:
-    """Take points for a discount; one conditional UPDATE, so two checkouts cannot spend them twice."""
+def add_points(
+    member_id: int, points: int, *, kind: str = "earned", order_id: int | None = None, return_id: int | None = None
+) -> None:
+    """Credit points: earned on a paid order, or given back when a purchase that spent them is undone."""
     if points <= 0:
         return
-    spent = db.session.execute(
-        update(Member)
-        .where(Member.id == member_id, Member.points >= points)
-        .values(points=Member.points - points)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not spent:
-        raise Conflict("not_enough_points", f"You do not have {points} points to spend.")
+    if kind == "earned":
+        ledger.earn(member_id, points, order_id=order_id)
+    else:
+        ledger.record(member_id, points, kind, order_id=order_id, return_id=return_id)
 
 
-def take_points(member_id: int, points: int) -> int:
+def spend_points(member_id: int, points: int, *, order_id: int | None = None) -> None:
+    """Take points for a discount; one conditional UPDATE, so two checkouts cannot spend them twice."""
+    if points > 0:
+        ledger.record(member_id, -points, "spent", order_id=order_id)
+
+
+def take_points(member_id: int, points: int, *, order_id: int | None = None, return_id: int | None = None) -> int:
     """Take back points earned on what was returned, never below zero; how many were taken."""
-    if points <= 0:
-        return 0
-    # The row locked first (PostgreSQL): what is left is read and taken by one writer at a time.
-    have = db.session.scalar(select(Member.points).where(Member.id == member_id).with_for_update()) or 0
-    taken = min(have, points)
-    if taken:
-        db.session.execute(
-            update(Member)
-            .where(Member.id == member_id)
-            .values(points=Member.points - taken)
-            .execution_options(synchronize_session=False)
-        )
-    return taken
+    return ledger.take_back(member_id, points, order_id=order_id, return_id=return_id)

@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("orders", __name__)
 
-from app.orders import kiosk_answers, merging, parcels_staff, phone, recommend, staff  # noqa: E402,F401 - pages, kiosk and merge reactions
+from app.orders import (  # noqa: E402,F401 - pages, kiosk and merge reactions
+    invoice_routes,
+    kiosk_answers,
+    merging,
+    parcels_staff,
+    phone,
+    points_links,
+    recommend,
+    staff,
+)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
@@ -15,8 +13,9 @@ from app.extensions import db
 from app.idempotency import services as idempotency
 from app.kiosks import auth as kiosk_auth
 from app.members.auth import current_member, require_member_api
-from app.orders import passes, schemas, services, views
+from app.orders import card, passes, schemas, services, views
 from app.orders.models import Order
+from app.payments import services as payments
 from app.staff.auth import current_actor, require_api_role, require_api_scope
 from app.transaction import writes
 
@@ -33,14 +32,20 @@ def _channel() -> str:
 
 @api.route("/carts/<cart_id>/checkout", methods=["POST"])
 @api.arguments(schemas.CheckoutIn())
-@api.response(201, schemas.OrderOut)
+@api.response(201, schemas.CheckoutOut)
+@api.alt_response(400, description="card_number_not_accepted: cards are entered on the provider's page.")
 @api.alt_response(402, description="The payment was declined; nothing was taken and the cart is as it was.")
 @api.alt_response(409, description="Not enough stock, a price changed (details.changes), or the cart is closed.")
 @api.doc(security=PUBLIC)
 def checkout(body, cart_id: str):
-    """Pay for a cart, all or nothing; a retry with the same Idempotency-Key answers with the same order."""
+    """Pay for a cart, all or nothing; a retry with the same Idempotency-Key answers with the same order.
+
+    By card, the order answers ``pending_payment`` with ``next_action.redirect_url``: the card
+    provider's page, where the shopper types the card (never sent to us), and ``qr_svg`` of it
+    for a kiosk to show a phone. The order is paid when the provider confirms.
+    """
     # Its own transactions, not the door: new prices are kept with the 409, and the order is
-    # committed before the card is charged in a second transaction.
+    # committed before the payment is created at the provider in a second transaction.
     key = idempotency.require_key("A checkout")
     begin_write(db.session)
     try:
@@ -66,54 +71,38 @@ def checkout(body, cart_id: str):
                 channel=_channel(),
                 fulfilment_choices=body["fulfilment"],
             )
-            card = body["payment"].get("card_number")
-            to_charge = order.id if new and order.status == "pending_payment" and card else None
             db.session.commit()
         except IntegrityError:
             # The same key's checkout committed first: undo ours and answer with its order.
             db.session.rollback()
             begin_write(db.session)
-            order, new, to_charge = services.order_of_checkout(cart_pk, key), False, None
+            order, new = services.order_of_checkout(cart_pk, key), False
             if order is None:
                 raise
             if order.request_hash != idempotency.request_hash():
                 raise DomainError(
                     "idempotency_key_reused", "This Idempotency-Key was used for a different checkout."
                 ) from None
-        if to_charge is not None:
-            # A new transaction, as a writer from its first statement (reading the order first
-            # would begin a reader that SQLite cannot turn into a writer while others write).
+        if card.needs_hosted_payment(order):
+            # A new transaction, as a writer from its first statement: the payment is created at
+            # the provider (server to server) once the order is committed; a retry finds the same one.
+            order_id = order.id
+            db.session.rollback()
             begin_write(db.session)
-            order = db.session.get(Order, to_charge)
-            services.pay_by_card(order, body["payment"]["card_number"])
+            order = card.start_card_payment(db.session.get(Order, order_id))
             db.session.commit()
     except DomainError:
         db.session.rollback()
         raise
-    if not new and order.status == "pending_payment" and order.payment_method == "card":
-        order = _charged(order.id)  # the first request is charging the card: answer as it will
     return _answer(order, new)
 
 
-def _charged(order_id: int, seconds: float = 15.0) -> Order:
-    """The order once the request that checked it out has charged its card (or as it is after ``seconds``)."""
-    deadline = time.monotonic() + seconds
-    while True:
-        db.session.rollback()  # a new snapshot each time
-        order = db.session.get(Order, order_id)
-        if order.status != "pending_payment" or time.monotonic() >= deadline:
-            return order
-        time.sleep(0.05)
-
-
 def _answer(order: Order, new: bool):
-    """201 with the order; a declined card answers 402 (every retry of it too)."""
+    """201 with the order (and, for a card, ``next_action``: the provider's page); a declined card answers 402."""
     if order.status == "cancelled" and order.payment_method == "card":
-        from app.payments import services as payments
-
         raise payments.PaymentDeclined(payments.get_payment(order.payment_id))
     headers = {} if new else {"Idempotent-Replayed": "true"}
-    return views.order_json(order), 201, headers
+    return {**views.order_json(order), "next_action": card.next_action(order)}, 201, headers
 
 
 def _visible(order: Order) -> None:

@@ -75,9 +75,39 @@ class OrderLine(db.Model):
     mode: Mapped[str] = mapped_column(String(16), default="carry_out")
     # Units that came back through returns (never more than quantity).
     returned_quantity: Mapped[int] = mapped_column(default=0)
+    # Tax as sold (app.tax): the rate of the product's category then, in basis points, and the
+    # tax inside what was paid for the line (its total less its share of the order's discount).
+    tax_rate: Mapped[int] = mapped_column(default=0)
+    tax_amount: Mapped[int] = mapped_column(default=0)
 
 
 LINE_MODES = ("carry_out", "collect", "deliver")
+
+
+INVOICE_TRANSITIONS: dict[str, tuple[str, ...]] = {
+    # A request not yet issued may be replaced (a later request of the same order).
+    "requested": ("requested", "issued"),
+    "issued": (),
+}
+
+
+class InvoiceRequest(db.Model):
+    """A shopper's request for an invoice (fapiao) of a paid order: one per order."""
+
+    __tablename__ = "invoice_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id", ondelete="CASCADE"), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    # A company's name or a person's; the buyer's tax id (unified social credit code).
+    title: Mapped[str] = mapped_column(String(200))
+    tax_id: Mapped[str] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    invoice_number: Mapped[str | None] = mapped_column(String(64))
+    issued_by: Mapped[str | None] = mapped_column(String(120))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ExitPass(db.Model):

@@ -19,7 +19,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from babel.numbers import get_currency_precision, get_currency_symbol
-from flask import current_app, jsonify, render_template, request, url_for
+from flask import current_app, g, jsonify, render_template, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.carts import services as carts
@@ -28,7 +28,7 @@ from app.catalog import services as catalog
 from app.errors import NotFound
 from app.members.auth import NotSignedIn, current_member, member_page
 from app.money import format_money
-from app.orders import bp, passes, services, views
+from app.orders import bp, invoices, passes, services, views
 from app.orders.models import Order
 from app.payments import services as payments
 from app.payments import wallet
@@ -169,6 +169,8 @@ def receipt_page(number: str):
             place=catalog.get_location(data["location"]),
             money=lambda amount: format_money(amount, data["currency"]),
             line_names={line["id"]: line["name"] for line in data["lines"]},
+            invoice=invoices.request_of(order),
+            invoice_form=g.get("invoice_form") or {},
         )
     )
     response.headers["Cache-Control"] = "no-store"

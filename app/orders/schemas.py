@@ -6,14 +6,20 @@ import marshmallow as ma
 
 from app.catalog.schemas import PageArgs, StrictSchema
 from app.core.schemas import MAX_AMOUNT, MAX_ID, id_range
+from app.payments.refusals import refuse_card_number
+from app.payments.schemas import NextActionOut
 
 
 class PaymentIn(StrictSchema):
-    method = ma.fields.String(required=True, validate=ma.validate.OneOf(("wallet", "card", "counter")))
-    card_number = ma.fields.String(
-        load_default=None,
-        metadata={"description": "For method card: a sandbox test card, e.g. 4242 4242 4242 4242 (see the README)."},
+    method = ma.fields.String(
+        required=True,
+        validate=ma.validate.OneOf(("wallet", "card", "counter")),
+        metadata={"description": "card: the answer's next_action sends the shopper to the card provider's page."},
     )
+
+    @ma.pre_load
+    def _no_card_numbers(self, data, **_):
+        return refuse_card_number(data)
 
 
 class AddressIn(StrictSchema):
@@ -32,7 +38,9 @@ class AddressIn(StrictSchema):
 
 
 class FulfilmentChoiceIn(StrictSchema):
-    line = ma.fields.Integer(required=True, strict=True, validate=id_range, metadata={"description": "A basket line id."})
+    line = ma.fields.Integer(
+        required=True, strict=True, validate=id_range, metadata={"description": "A basket line id."}
+    )
     mode = ma.fields.String(required=True, validate=ma.validate.OneOf(("carry_out", "collect", "deliver")))
     location = ma.fields.String(
         validate=ma.validate.Length(max=32), metadata={"description": "collect: the store's code."}
@@ -65,6 +73,16 @@ class OrderLineOut(ma.Schema):
     unit_price = ma.fields.Integer()
     line_total = ma.fields.Integer()
     location = ma.fields.String()
+    tax_rate = ma.fields.Integer(metadata={"description": "The line's tax rate as sold, in basis points (1300: 13%)."})
+    tax_amount = ma.fields.Integer(metadata={"description": "The tax inside what was paid for the line."})
+
+
+class OrderTaxOut(ma.Schema):
+    rate = ma.fields.Integer(metadata={"description": "Basis points (900: 9%)."})
+    rate_text = ma.fields.String()
+    amount = ma.fields.Integer(metadata={"description": "What was paid at this rate, tax included."})
+    tax = ma.fields.Integer(metadata={"description": "The tax in it: the sum of its lines' tax."})
+    tax_left = ma.fields.Integer(metadata={"description": "The tax after returns (less the returned units' share)."})
 
 
 class OrderPaymentOut(ma.Schema):
@@ -120,6 +138,10 @@ class OrderOut(ma.Schema):
     discount = ma.fields.Integer()
     total = ma.fields.Integer()
     total_text = ma.fields.String()
+    tax = ma.fields.List(
+        ma.fields.Nested(OrderTaxOut), metadata={"description": "The tax per rate; they sum to tax_total."}
+    )
+    tax_total = ma.fields.Integer(metadata={"description": "The tax included in total."})
     refunded_amount = ma.fields.Integer()
     points_redeemed = ma.fields.Integer()
     points_earned = ma.fields.Integer()
@@ -130,6 +152,12 @@ class OrderOut(ma.Schema):
     )
     created_at = ma.fields.DateTime()
     paid_at = ma.fields.DateTime(allow_none=True)
+
+
+class CheckoutOut(OrderOut):
+    next_action = ma.fields.Nested(
+        NextActionOut, allow_none=True, metadata={"description": "For a card order pending payment."}
+    )
 
 
 class OrderPage(ma.Schema):

@@ -1,11 +1,12 @@
 """Checkout: a cart becomes a paid order, all or nothing, once per Idempotency-Key. Functions flush.
 
 Wallet payments happen inside the one transaction that also turns the cart's holds into sales,
-so there is nothing in between to lose. A card payment leaves our database for the gateway, so
-it takes two: the order is first recorded as ``pending_payment`` (the units stay held), then the
-gateway is asked, then the answer is recorded. A process that dies in between leaves a pending
-order; ``settle_pending`` asks the gateway what became of it and completes the order (or, if
-the units are gone, refunds) or cancels it, so the order and the payment always end up agreeing.
+so there is nothing in between to lose. A card is paid on the provider's page (``orders.card``):
+the order is first recorded as ``pending_payment`` (the units stay held), the payment is created
+at the provider, and the provider's notification (or our query, when it does not come) pays or
+cancels the order. ``settle_pending`` asks the provider what became of an order left pending
+and completes it (or, if the units are gone, refunds) or cancels it once the provider's page
+has closed, so the order and the payment always end up agreeing.
 Pay at the counter keeps the units held until a clerk confirms the money.
 """
 
@@ -17,6 +18,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
+from app import tax
 from app.carts import services as carts
 from app.carts.models import Cart
 from app.catalog.models import Product
@@ -25,7 +27,7 @@ from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.fulfilment import services as fulfilment
 from app.members import services as members
-from app.orders import passes
+from app.orders import passes, taxes
 from app.orders.models import PAID, TRANSITIONS, Order, OrderLine
 from app.outbox import services as outbox
 from app.payments import services as payments
@@ -110,8 +112,6 @@ def _check_payment(payment: dict, member_id: int | None, channel: str = "phone",
         )
     if method == "wallet" and member_id is None:
         raise DomainError("sign_in_to_use_wallet", "Sign in to pay with your wallet, or pay by card.", status=401)
-    if method == "card" and not isinstance(payment.get("card_number"), str):
-        raise DomainError("card_number_required", "Paying by card needs payment.card_number.")
     return method
 
 
@@ -125,7 +125,6 @@ def _discount(member_id: int | None, points: int, subtotal: int) -> int:
     value = points * current_app.config["POINT_VALUE"]
     if value > subtotal:
         raise DomainError("too_many_points", "You can spend points up to the total of the order.")
-    members.spend_points(member_id, points)
     return value
 
 
@@ -146,7 +145,7 @@ def checkout(
 
     ``fulfilment_choices`` says, per line, whether it is carried out (the default), collected at
     a store or delivered; the parcels are planned and their units held in this same transaction.
-    The caller commits. For a card, ``pay_by_card`` follows after that commit.
+    The caller commits. For a card, ``card.start_card_payment`` follows after that commit.
     """
     existing = order_of_checkout(cart.id, key)
     if existing is not None:
@@ -166,6 +165,8 @@ def checkout(
     subtotal = sum(line.unit_price * line.quantity for line in cart.lines)
     discount = _discount(member_id, points, subtotal)
     order = _new_order(cart, key, request_hash, method, channel, subtotal, discount, points, chosen)
+    if points:
+        members.spend_points(member_id, points, order_id=order.id)  # 409 when they are gone: all rolls back
     if order.total == 0:
         complete(order)
         return order, True
@@ -176,7 +177,6 @@ def checkout(
         reference=f"order-{order.number}",
         member_id=member_id,
         order_id=order.id,
-        card_number=payment.get("card_number") if method == "card" else None,
     )
     order.payment_id = started.id
     if method == "wallet":
@@ -223,10 +223,12 @@ def _new_order(cart, key, request_hash, method, channel, subtotal, discount, poi
             line_total=line.unit_price * line.quantity,
             reservation_id=line.reservation_id if choice.mode == "carry_out" else None,
             mode=choice.mode,
+            tax_rate=tax.rate_for(product.category),
         )
         order.lines.append(order_line)
         if choice.mode != "carry_out":
             sent.append((order_line, choice))
+    taxes.record_line_taxes(order)
     db.session.add(order)
     db.session.flush()
     if sent:
@@ -255,9 +257,12 @@ def _record(order: Order, event_type: str, **extra) -> None:
                 "quantity": line.quantity,
                 "unit_price": line.unit_price,
                 "mode": line.mode,
+                "tax_rate": line.tax_rate,
+                "tax_amount": line.tax_amount,
             }
             for line in order.lines
         ],
+        "tax": [{"rate": t["rate"], "amount": t["amount"], "tax": t["tax"]} for t in taxes.by_rate(order)],
         **extra,
     }
     outbox.record(event_type, f"order:{order.number}", data, order=order)
@@ -271,17 +276,6 @@ def _await_counter(order: Order, cart: Cart) -> None:
             hold = db.session.get(StockReservation, line.reservation_id)
             hold.expires_at = max(hold.expires_at, until)
     carts.move(cart, "checked_out")
-
-
-def pay_by_card(order: Order, card_number: str) -> Order:
-    """Ask the gateway for a pending card order's money and record the answer (the caller commits)."""
-    payment = payments.get_payment(order.payment_id)
-    payments.collect(payment, {"card_number": card_number})
-    if payment.status in CHARGED:
-        complete(order)
-    elif payment.status in ("declined", "cancelled"):
-        cancel(order, reopen_cart=True)
-    return order
 
 
 # ---- completing, cancelling, recovering --------------------------------------------------
@@ -301,7 +295,7 @@ def complete(order: Order) -> Order:
     if order.member_id is not None:
         rate = current_app.config["POINTS_PER_UNIT"]
         order.points_earned = (order.total // 100) * rate
-        members.add_points(order.member_id, order.points_earned)
+        members.add_points(order.member_id, order.points_earned, order_id=order.id)
     cart = db.session.get(Cart, order.cart_id)
     if cart.status != "checked_out":
         carts.move(cart, "checked_out")
@@ -334,7 +328,7 @@ def cancel(order: Order, *, reopen_cart: bool) -> Order:
     move(order, "cancelled")
     order.cancelled_at = utcnow()
     if order.member_id is not None and order.points_redeemed:
-        members.add_points(order.member_id, order.points_redeemed)
+        members.add_points(order.member_id, order.points_redeemed, kind="given_back", order_id=order.id)
     cart = db.session.get(Cart, order.cart_id)
     if reopen_cart and cart.status == "checking_out":
         carts.move(cart, "open")
@@ -352,25 +346,10 @@ def cancel(order: Order, *, reopen_cart: bool) -> Order:
 
 
 def settle_pending(order: Order) -> Order:
-    """A card order left pending (a crash, a lost answer): make the order agree with the gateway."""
-    if order.status != "pending_payment" or order.payment_id is None:
-        return order
-    payment = payments.get_payment(order.payment_id)
-    payments.reconcile(payment)
-    if payment.status in CHARGED:
-        try:
-            with db.session.begin_nested():
-                complete(order)
-        except Conflict:
-            # Charged, but the units were sold meanwhile: give the money back.
-            payments.refund(payment)
-            cancel(order, reopen_cart=False)
-    elif payment.status in ("pending", "failed"):
-        payments.cancel_payment(payment)
-        cancel(order, reopen_cart=True)
-    else:
-        cancel(order, reopen_cart=True)
-    return order
+    """A card order left pending (a lost notification, a crash): make it agree with the provider."""
+    from app.orders import card
+
+    return card.settle_pending(order)
 
 
 def stale_pending_orders(older_than: timedelta = timedelta(seconds=30), limit: int = 100) -> list[Order]:

@@ -18,7 +18,7 @@ from app.extensions import db
 from app.members import services as members
 from app.members.models import Member
 from app.money import format_money, parse_amount
-from app.orders import bp, passes, services
+from app.orders import bp, invoices, passes, services, taxes
 from app.orders.models import TRANSITIONS, Order
 from app.payments import services as payments
 from app.payments.models import PaymentRefund
@@ -200,6 +200,9 @@ def staff_order(number: str):
         money=lambda amount: format_money(amount, order.currency),
         refundable=order.total - order.refunded_amount,
         refund_how=REFUND_HOW.get(order.payment_method, ""),
+        tax_rows=taxes.by_rate(order),
+        tax_total=taxes.total_tax(order),
+        invoice=invoices.request_of(order),
     )
 
 

@@ -1,4 +1,4 @@
-"""Orders' periodic work on the job runner: settle card orders left pending with the gateway."""
+"""Orders' periodic work on the job runner: settle card orders left pending with the card provider."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 @every(5)
 def settle_pending_card_orders() -> int:
-    """Make card orders left pending (a crash, a lost answer) agree with the gateway; returns how many."""
+    """Ask the provider about card orders left pending (a lost notification, a crash); returns how many changed."""
     wait = timedelta(seconds=current_app.config["PENDING_SETTLE_SECONDS"])
     settled = 0
     for order_id in [order.id for order in services.stale_pending_orders(wait)]:
@@ -26,14 +26,15 @@ def settle_pending_card_orders() -> int:
         try:
             begin_write(db.session)
             # settle_pending does nothing to an order another run settled first.
-            services.settle_pending(db.session.get(Order, order_id))
+            order = services.settle_pending(db.session.get(Order, order_id))
+            changed = order.status != "pending_payment"
             db.session.commit()
-            settled += 1
+            settled += changed
         except Exception:  # noqa: BLE001 - one order's trouble must not stop the others; retried next run
             db.session.rollback()
             log.exception("settling order %s failed", order_id)
     if settled:
-        log.info("settled %d pending card order(s) with the gateway", settled)
+        log.info("settled %d pending card order(s) with the card provider", settled)
     return settled
 
 

@@ -6,7 +6,7 @@ from app.catalog import services as catalog
 from app.extensions import db
 from app.fulfilment import services as fulfilment
 from app.money import format_money
-from app.orders import passes
+from app.orders import passes, taxes
 from app.orders.models import Order
 from app.payments import services as payments
 
@@ -37,9 +37,13 @@ def order_json(order: Order, *, with_pass: bool = True) -> dict:
                 "unit_price": line.unit_price,
                 "line_total": line.line_total,
                 "location": places.get(line.location_id),
+                "tax_rate": line.tax_rate,
+                "tax_amount": line.tax_amount,
             }
             for line in order.lines
         ],
+        "tax": taxes.by_rate(order),
+        "tax_total": taxes.total_tax(order),
         "currency": order.currency,
         "subtotal": order.subtotal,
         "discount": order.discount,

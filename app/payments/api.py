@@ -1,4 +1,4 @@
-"""JSON API for the signed-in member's wallet: balance and history, card top-ups.
+"""JSON API for the signed-in member's wallet (balance, history, card top-ups) and providers' notifications.
 
 Registered in ``app/__init__.py`` (``_register_blueprints``) like the other API blueprints::
 
@@ -16,19 +16,21 @@ from __future__ import annotations
 import hashlib
 
 import marshmallow as ma
-from flask import current_app, request
+from flask import Response, current_app, request
 from flask_smorest import Blueprint
-from marshmallow import validate
 from sqlalchemy import select
 
 from app.catalog.schemas import PageArgs, StrictSchema
-from app.core.schemas import MEMBER
+from app.core.schemas import MEMBER, PUBLIC
 from app.extensions import csrf, db
 from app.idempotency.services import HEADER, idempotent
 from app.members.auth import NotSignedIn, current_member, require_member_api
 from app.money import format_money
-from app.payments import topups, wallet
+from app.payments import hosted, topups, wallet
 from app.payments.models import Payment, Wallet, WalletEntry
+from app.payments.refusals import refuse_card_number
+from app.payments.schemas import NextActionOut
+from app.transaction import writes
 
 api = Blueprint("payments_api", __name__, url_prefix="/api/v1", description="Member wallet")
 
@@ -59,12 +61,10 @@ class TopUpIn(StrictSchema):
         strict=True,
         metadata={"description": "Minor units of the wallet's currency: 5000 is CN¥50.00 (100 to 500000)."},
     )
-    card_number = ma.fields.String(
-        required=True,
-        load_only=True,
-        validate=validate.Length(max=32),
-        metadata={"description": "16 digits; only the last 4 are kept. Sandbox: 4242 4242 4242 4242."},
-    )
+
+    @ma.pre_load
+    def _no_card_numbers(self, data, **_):
+        return refuse_card_number(data)
 
 
 class TopUpPaymentOut(ma.Schema):
@@ -76,8 +76,9 @@ class TopUpPaymentOut(ma.Schema):
 
 
 class TopUpOut(ma.Schema):
-    entry = ma.fields.Nested(WalletEntryOut)
+    entry = ma.fields.Nested(WalletEntryOut, allow_none=True, metadata={"description": "Once the card is charged."})
     payment = ma.fields.Nested(TopUpPaymentOut)
+    next_action = ma.fields.Nested(NextActionOut, allow_none=True)
     balance = ma.fields.Integer()
     currency = ma.fields.String()
     balance_text = ma.fields.String()
@@ -165,17 +166,42 @@ def my_wallet(args):
 def create_top_up(body):
     """Top up the wallet from a card; amount in minor units (5000 is CN¥50.00).
 
-    A declined card answers 402 with the card's code (card_declined, insufficient_funds), a
-    card network error 502 (processing_error: nothing charged, retry with the same key). A
-    declined card stays declined for its key: try another card with a new key.
+    Answers the pending payment and ``next_action``: the shopper types the card on the card
+    provider's page (``next_action.redirect_url``), never here; the wallet is credited when the
+    provider confirms the charge. A request with ``card_number`` is refused (400). A declined
+    card is shown on the provider's page and stays declined for its key: top up again with a new key.
     """
     member = current_member()
     reference = topup_reference(member.id, request.headers[HEADER])
-    entry = topups.top_up(member, body["amount"], body["card_number"], reference)
-    payment = db.session.get(Payment, entry.payment_id)
+    payment = topups.top_up(member, body["amount"], reference)
+    entry = topups.topup_entry(payment)
     account = wallet.require_wallet(member.id)
     return {
-        "entry": _entries_out([entry])[0],
+        "entry": _entries_out([entry])[0] if entry else None,
         "payment": payment,
+        "next_action": hosted.next_action(payment),
         **_balance_out(account),
     }
+
+
+# ---- notifications from hosted payment providers -------------------------------------------
+
+
+@api.route("/payments/notifications/<provider>", methods=["POST"])
+@api.response(200, description="The plain text success: the notification is recorded (a replay too).")
+@api.alt_response(401, description="Not signed, or the signature does not match: nothing was written.")
+@api.alt_response(400, description="The notification cannot be read: nothing was written.")
+@api.alt_response(404, description="No such payment provider.")
+@api.doc(security=PUBLIC)
+@writes
+def provider_notification(provider: str):
+    """A payment provider tells us what became of a payment (server to server, signed).
+
+    No CSRF here, deliberately: the caller is the provider's server, which has no session or
+    CSRF token of ours; what proves it is the HMAC signature over the body, checked first.
+    """
+    hosted.receive_notification(provider, request.get_data(cache=False), request.headers)
+    return Response("success", mimetype="text/plain")
+
+
+from app.payments import reconciliation_api  # noqa: E402,F401 - its routes are on this blueprint

@@ -1,4 +1,4 @@
-"""The sandbox card gateway's storage: the outside world, which remembers what it charged.
+"""The sandbox card provider's storage: the outside world, which remembers what it charged.
 
 A real gateway keeps its charges whatever happens to our transaction, so every write here
 commits at once in a transaction of its own, on a connection of its own. On PostgreSQL that
@@ -6,7 +6,10 @@ is a second connection from our pool. SQLite lets one writer at a time into a fi
 request holds that lock while it pays, so there the gateway keeps its table in a file next
 to ours (``<database>-sandbox-gateway.db``), as a real gateway keeps its own database.
 
-A charge is idempotent by reference: recording one twice keeps (and answers) the first.
+A charge is idempotent by reference: recording one twice keeps (and answers) the first. A
+refund is idempotent by the merchant's refund id: asking again with the same id answers the
+first refund and gives nothing back twice. The provider's hosted pages and notifications keep
+their records here too (``sandbox_provider.store``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from sqlalchemy.pool import StaticPool
 from app.config import engine_options
 from app.db import utcnow
 from app.extensions import db
-from app.payments.models import SandboxCharge
+from app.payments.models import SandboxCharge, SandboxNotification, SandboxRefund, SandboxSession
 
 EXTENSION = "oneshelf-sandbox-gateway"
 _engine_lock = threading.Lock()
@@ -66,7 +69,8 @@ def _make_engine(main: Engine) -> Engine:
         path = Path(database)
         url = f"sqlite:///{path.with_name(path.stem + '-sandbox-gateway.db')}"
         engine = create_engine(url, **engine_options(url))
-    SandboxCharge.__table__.create(engine, checkfirst=True)
+    for model in (SandboxCharge, SandboxSession, SandboxRefund, SandboxNotification):
+        model.__table__.create(engine, checkfirst=True)
     return engine
 
 
@@ -90,7 +94,12 @@ def _charge(row) -> Charge:
     )
 
 
-def _writer(engine: Engine):
+def insert_for(engine: Engine):
+    """The dialect's INSERT (with ON CONFLICT) for the gateway's engine."""
+    return pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
+
+
+def writer(engine: Engine):
     """A connection whose transaction takes SQLite's write lock first (BEGIN IMMEDIATE)."""
     return engine.connect().execution_options(sqlite_write=True)
 
@@ -107,8 +116,7 @@ def record_charge(
 ) -> Charge:
     """Remember a charge and commit at once; a charge with this reference already kept wins."""
     engine = gateway_engine()
-    insert = pg_insert if engine.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(SandboxCharge.__table__).values(
+    statement = insert_for(engine)(SandboxCharge.__table__).values(
         reference=reference,
         amount=amount,
         currency=currency,
@@ -118,15 +126,29 @@ def record_charge(
         refunded_amount=0,
         created_at=utcnow(),
     )
-    with _writer(engine) as conn, conn.begin():
+    with writer(engine) as conn, conn.begin():
         conn.execute(statement.on_conflict_do_nothing(index_elements=["reference"]))
         row = conn.execute(select(SandboxCharge.__table__).where(SandboxCharge.reference == reference)).one()
     return _charge(row)
 
 
-def record_refund(reference: str, amount: int) -> Charge | None:
-    """Give back part of a captured charge and commit at once; None if there is not that much left."""
-    table = SandboxCharge.__table__
+@dataclass(frozen=True)
+class RefundAnswer:
+    """The gateway's answer to a refund: the charge after it, and whether this call gave money back."""
+
+    charge: Charge
+    refund_ref: str
+    new: bool
+
+
+def record_refund(reference: str, amount: int, refund_id: str) -> RefundAnswer | None:
+    """Give back part of a captured charge, once per ``refund_id``, and commit at once.
+
+    None if there is not that much left, or if ``refund_id`` was already used for another
+    reference or amount. Asking again with a known ``refund_id`` gives nothing back twice.
+    """
+    engine = gateway_engine()
+    table, refunds = SandboxCharge.__table__, SandboxRefund.__table__
     refunded = table.c.refunded_amount + amount
     statement = (
         update(table)
@@ -140,8 +162,60 @@ def record_refund(reference: str, amount: int) -> Charge | None:
             status=case((refunded == table.c.amount, "refunded"), else_="partially_refunded"),
         )
     )
-    with _writer(gateway_engine()) as conn, conn.begin():
-        if conn.execute(statement).rowcount == 0:
+    claim = insert_for(engine)(refunds).values(
+        refund_id=refund_id, reference=reference, amount=amount, created_at=utcnow()
+    )
+    with writer(engine) as conn, conn.begin() as transaction:
+        # The refund id is claimed first: of two calls with one id, only one gives money back.
+        claimed = conn.execute(claim.on_conflict_do_nothing(index_elements=["refund_id"]).returning(refunds.c.id))
+        new = claimed.first() is not None
+        kept = conn.execute(select(refunds).where(refunds.c.refund_id == refund_id)).one()
+        if (kept.reference, kept.amount) != (reference, amount):
+            return None
+        if new and conn.execute(statement).rowcount == 0:
+            transaction.rollback()
             return None
         row = conn.execute(select(table).where(table.c.reference == reference)).one()
-    return _charge(row)
+    return RefundAnswer(_charge(row), f"sbx_re_{kept.id}", new)
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    """One line of the provider's statement of a day: a charge or a refund."""
+
+    kind: str  # charge or refund
+    reference: str
+    provider_ref: str
+    amount: int
+    currency: str
+    status: str
+    refund_id: str | None = None
+
+
+def statement(start, end) -> list[StatementLine]:
+    """Every charge and refund the gateway made from ``start`` to ``end`` (UTC), as its statement lists them."""
+    charges, refunds = SandboxCharge.__table__, SandboxRefund.__table__
+    lines: list[StatementLine] = []
+    with gateway_engine().connect() as conn:
+        for row in conn.execute(
+            select(charges).where(charges.c.created_at >= start, charges.c.created_at < end).order_by(charges.c.id)
+        ):
+            charge = _charge(row)
+            lines.append(
+                StatementLine(
+                    "charge", charge.reference, charge.provider_ref, charge.amount, charge.currency, charge.status
+                )
+            )
+        query = (
+            select(refunds, charges.c.currency)
+            .join(charges, charges.c.reference == refunds.c.reference)
+            .where(refunds.c.created_at >= start, refunds.c.created_at < end)
+            .order_by(refunds.c.id)
+        )
+        for row in conn.execute(query):
+            lines.append(
+                StatementLine(
+                    "refund", row.reference, f"sbx_re_{row.id}", row.amount, row.currency, "succeeded", row.refund_id
+                )
+            )
+    return lines

@@ -1,10 +1,10 @@
-"""Wallets and their ledger, payments and refunds, and the sandbox gateway's own charge records."""
+"""Wallets and their ledger, payments, refunds and provider notifications, and the sandbox provider's own records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import UTCDateTime, utcnow
@@ -97,6 +97,8 @@ class Payment(db.Model):
     failure_code: Mapped[str | None] = mapped_column(String(40))
     failure_message: Mapped[str | None] = mapped_column(String(255))
     refunded_amount: Mapped[int] = mapped_column(default=0)
+    # Where the shopper goes to pay a hosted payment (the provider's page), once it is created there.
+    action_url: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -109,6 +111,8 @@ class PaymentRefund(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"), index=True)
+    # Our id for the refund, sent to the provider: a retried refund is one refund.
+    refund_id: Mapped[str | None] = mapped_column(String(80), unique=True)
     amount: Mapped[int]
     status: Mapped[str] = mapped_column(String(16), default="succeeded")
     provider_ref: Mapped[str | None] = mapped_column(String(120))
@@ -130,6 +134,71 @@ class SandboxCharge(db.Model):
     decline_code: Mapped[str | None] = mapped_column(String(40))
     refunded_amount: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaymentNotification(db.Model):
+    """An asynchronous notification a provider sent us, kept once per provider notification id."""
+
+    __tablename__ = "payment_notifications"
+    __table_args__ = (UniqueConstraint("provider", "notification_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))
+    notification_id: Mapped[str] = mapped_column(String(64))
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    # What the provider said (captured, declined) and what we did with it (applied, ignored: why).
+    status: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str] = mapped_column(String(40))
+    body: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxSession(db.Model):
+    """The sandbox provider's record of a payment our server created there (the outside world)."""
+
+    __tablename__ = "sandbox_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The public id in the page's address: unguessable, so the page cannot be found by counting.
+    token: Mapped[str] = mapped_column(String(40), unique=True)
+    reference: Mapped[str] = mapped_column(String(64), unique=True)
+    amount: Mapped[int]
+    currency: Mapped[str] = mapped_column(String(3))
+    description: Mapped[str] = mapped_column(String(120))
+    notify_url: Mapped[str] = mapped_column(String(500))
+    return_url: Mapped[str] = mapped_column(String(500))
+    # open, paid, declined or closed.
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SandboxRefund(db.Model):
+    """The sandbox provider's record of one refund, kept once per merchant refund id."""
+
+    __tablename__ = "sandbox_refunds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    refund_id: Mapped[str] = mapped_column(String(80), unique=True)
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    amount: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SandboxNotification(db.Model):
+    """A notification the sandbox provider owes a merchant, sent until the merchant answers success."""
+
+    __tablename__ = "sandbox_notifications"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    notify_id: Mapped[str] = mapped_column(String(40), unique=True)
+    reference: Mapped[str] = mapped_column(String(64), index=True)
+    url: Mapped[str] = mapped_column(String(500))
+    body: Mapped[str] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(255))
 
 
 def move(payment: Payment, status: str) -> Payment:

@@ -1,4 +1,4 @@
-"""Payment providers: one interface for the wallet, the sandbox card gateway and the counter.
+"""Payment providers: one interface for the wallet, the hosted card provider and the counter.
 
 A provider moves money and says what happened; it never changes a payment's status (the
 services do, through the transition table).
@@ -6,10 +6,11 @@ services do, through the transition table).
 
 from __future__ import annotations
 
-import random
-import time
+import hmac
+import json
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask import current_app
@@ -18,6 +19,7 @@ from app.errors import DomainError
 from app.money import format_money
 from app.payments import gateway, wallet
 from app.payments.models import Payment
+from app.payments.sandbox_provider import cards, notify, store
 
 
 @dataclass(frozen=True)
@@ -29,10 +31,13 @@ class ProviderResult:
     provider_ref: str | None = None
     code: str | None = None
     message: str | None = None
+    # A hosted payment's page, where the shopper goes to pay.
+    action_url: str | None = None
+    card_last4: str | None = None
 
 
 class PaymentProvider(ABC):
-    """Authorise, capture, refund and ask about one payment."""
+    """Authorise, capture, refund, ask about and close one payment."""
 
     @abstractmethod
     def authorise(self, payment: Payment, details: dict[str, Any]) -> ProviderResult:
@@ -43,12 +48,16 @@ class PaymentProvider(ABC):
         """Take money that was authorised."""
 
     @abstractmethod
-    def refund(self, payment: Payment, amount: int) -> ProviderResult:
-        """Give back ``amount`` of a captured payment."""
+    def refund(self, payment: Payment, amount: int, refund_id: str) -> ProviderResult:
+        """Give back ``amount`` of a captured payment; ``refund_id`` (ours) makes a retry give back once."""
 
     @abstractmethod
     def status(self, payment: Payment) -> ProviderResult:
         """What the provider knows of the payment (for payments left pending)."""
+
+    def close(self, payment: Payment) -> ProviderResult:
+        """Stop the payment from being paid, then say what the provider knows of it."""
+        return self.status(payment)
 
 
 NOT_CHARGED = ProviderResult(False, "not_charged", None, "not_charged", "Nothing was charged for this payment.")
@@ -74,7 +83,7 @@ class WalletProvider(PaymentProvider):
         """Nothing to do: authorising a wallet payment took the money."""
         return self.status(payment)
 
-    def refund(self, payment: Payment, amount: int) -> ProviderResult:
+    def refund(self, payment: Payment, amount: int, refund_id: str) -> ProviderResult:
         """Credit the wallet back with a "refund" entry."""
         assert payment.member_id is not None
         entry = wallet.credit(payment.member_id, amount, payment.currency, "refund", payment.id)
@@ -88,105 +97,135 @@ class WalletProvider(PaymentProvider):
         return ProviderResult(True, "captured", f"wallet_entry_{entries[0].id}")
 
 
-# The sandbox's documented test cards: number -> (status, code, message).
-TEST_CARDS: dict[str, tuple[str, str | None, str | None]] = {
-    "4242424242424242": ("captured", None, None),
-    "4000000000000002": ("declined", "card_declined", "The card was declined; try another card."),
-    "4000000000009995": ("declined", "insufficient_funds", "The card has insufficient funds; try another card."),
-    "4000000000000119": (
-        "failed",
-        "processing_error",
-        "The card network had an error; nothing was charged. Please try again.",
-    ),
-}
+@dataclass(frozen=True)
+class Notice:
+    """A provider's notification, verified: what it says happened to one of our references."""
+
+    notification_id: str
+    reference: str
+    status: str  # captured or declined
+    provider_ref: str
+    amount: int
+    currency: str
+    card_last4: str | None
+    code: str | None
+    message: str | None
 
 
-def normalise_card_number(text: str | None) -> str:
-    """Digits only ("4242 4242-4242 4242" -> "4242424242424242"); 422 invalid_card_number unless Luhn-valid."""
-    digits = "".join(ch for ch in str(text or "") if ch not in " -")
-    if len(digits) != 16 or not digits.isdigit() or not luhn_valid(digits):
-        raise DomainError("invalid_card_number", "The card number is not valid; check the 16 digits.")
-    return digits
+class HostedProvider(PaymentProvider):
+    """A provider that takes the money on its own page and tells us by a signed notification.
 
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn check every card number passes."""
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        n = int(char) * (2 if index % 2 else 1)
-        total += n - 9 if n > 9 else n
-    return total % 10 == 0
-
-
-class SandboxCardProvider(PaymentProvider):
-    """A card gateway for development and tests; charges are made as one sale, idempotent by reference.
-
-    Test cards (spaces allowed):
-
-    - 4242 4242 4242 4242: succeeds.
-    - 4000 0000 0000 0002: declined, code "card_declined".
-    - 4000 0000 0000 9995: declined, code "insufficient_funds".
-    - 4000 0000 0000 0119: fails with "processing_error" (nothing charged; a retry may succeed).
-    - Any other Luhn-valid 16-digit number succeeds; any other number is refused with
-      "invalid_card_number" (422) before the gateway is asked.
-
-    ``SANDBOX_CARD_LATENCY_MS`` delays every call to the gateway (a charge twice: on the way there
-    and on the way back, after the money is taken), and ``SANDBOX_CARD_FAILURE_RATE``
-    (0.0 to 1.0) answers that share of new charges with a random "processing_error".
+    ``authorise`` creates the payment at the provider and answers "pending" with the page's
+    address (``action_url``); ``verify_notification`` checks and reads what it sends back;
+    ``status`` is its query API (for a notification that never came); ``close`` stops a payment
+    from being paid (before we give it up); ``statement`` lists a day's charges and refunds.
     """
 
+    name: str
+
+    @abstractmethod
+    def verify_notification(self, body: bytes, headers: Any) -> Notice:
+        """The notification, if its signature is right; 401 unsigned or tampered, 400 unreadable."""
+
+    @abstractmethod
+    def statement(self, start: datetime, end: datetime) -> list[gateway.StatementLine]:
+        """The provider's records of charges and refunds from ``start`` to ``end`` (for reconciliation)."""
+
+
+class SandboxCardProvider(HostedProvider):
+    """The sandbox card provider (``app.payments.sandbox_provider``), spoken to as a real one is.
+
+    Server to server: create the hosted payment (our reference, amount, notify and return
+    URLs), query it, close it, refund it with our refund id, read its statement. The card is
+    typed on its page, never sent to us; see ``sandbox_provider.cards`` for the test cards.
+    """
+
+    name = "sandbox"
+
     def authorise(self, payment: Payment, details: dict[str, Any]) -> ProviderResult:
-        """Charge the card (a sale): the gateway's first answer for this reference is the answer."""
-        number = normalise_card_number(details.get("card_number"))
-        self._wait()
+        """Create the payment at the provider: pending, with its page's address (a retry finds the same one)."""
+        cards.wait()
         known = gateway.find_charge(payment.reference)
         if known is not None:
             return self._result(known)
-        status, code, message = TEST_CARDS.get(number, ("captured", None, None))
-        if status == "captured" and random.random() < self._failure_rate():
-            status, code, message = TEST_CARDS["4000000000000119"]
-        if status == "failed":
-            return ProviderResult(False, status, None, code, message)
-        charge = gateway.record_charge(payment.reference, payment.amount, payment.currency, number[-4:], status, code)
-        self._wait()  # the answer's way back: the money is taken whether or not it arrives
-        return self._result(charge)
+        session = store.create_session(
+            payment.reference,
+            payment.amount,
+            payment.currency,
+            details.get("description") or "Oneshelf",
+            details["notify_url"],
+            details["return_url"],
+            int(current_app.config["CARD_PAYMENT_MINUTES"]),
+        )
+        if (session.amount, session.currency) != (payment.amount, payment.currency):
+            return ProviderResult(
+                False, "failed", None, "reference_reused", "The provider knows this reference otherwise."
+            )
+        url = f"{current_app.config['SANDBOX_PAY_URL']}/pay/{session.token}"
+        return ProviderResult(True, "pending", None, None, None, action_url=url)
 
     def capture(self, payment: Payment) -> ProviderResult:
-        """A sale is captured when it is made: report what the gateway holds."""
+        """A sale is captured when it is made: report what the provider holds."""
         return self.status(payment)
 
-    def refund(self, payment: Payment, amount: int) -> ProviderResult:
-        """Give back part or all of the charge through the gateway."""
-        self._wait()
-        charge = gateway.record_refund(payment.reference, amount)
-        if charge is None:
+    def refund(self, payment: Payment, amount: int, refund_id: str) -> ProviderResult:
+        """Give back part or all of the charge; asking again with ``refund_id`` gives back once."""
+        cards.wait()
+        answer = gateway.record_refund(payment.reference, amount, refund_id)
+        if answer is None:
             return ProviderResult(
-                False, "refund_refused", None, "refund_refused", "The card gateway refused the refund."
+                False, "refund_refused", None, "refund_refused", "The card provider refused the refund."
             )
-        return ProviderResult(True, charge.status, charge.provider_ref)
+        return ProviderResult(True, answer.charge.status, answer.refund_ref)
 
     def status(self, payment: Payment) -> ProviderResult:
-        """What the gateway remembers of the reference: charged, declined, or nothing."""
-        self._wait()
+        """The query API: charged, declined, or nothing."""
+        cards.wait()
         known = gateway.find_charge(payment.reference)
         return self._result(known) if known is not None else NOT_CHARGED
+
+    def close(self, payment: Payment) -> ProviderResult:
+        """Close the hosted payment so it can no longer be paid, then say what became of it."""
+        store.close_session(payment.reference)
+        return self.status(payment)
+
+    def verify_notification(self, body: bytes, headers: Any) -> Notice:
+        """Check the ``Sandbox-Signature`` HMAC over the exact body, then read it."""
+        given = (headers.get(notify.HEADER) or "").strip()
+        if not given:
+            raise DomainError("unsigned_notification", "The notification is not signed.", status=401)
+        if not hmac.compare_digest(given, notify.sign(body)):
+            raise DomainError("bad_signature", "The notification's signature does not match.", status=401)
+        try:
+            data = json.loads(body)
+            notice = Notice(
+                notification_id=str(data["notify_id"])[:64],
+                reference=str(data["reference"])[:64],
+                status=str(data["status"]),
+                provider_ref=str(data["provider_ref"])[:120],
+                amount=int(data["amount"]),
+                currency=str(data["currency"])[:3],
+                card_last4=(str(data["card_last4"])[-4:] if data.get("card_last4") else None),
+                code=data.get("decline_code"),
+                message=cards.message_of(data.get("decline_code")),
+            )
+        except (ValueError, KeyError, TypeError) as error:
+            raise DomainError("bad_notification", f"The notification cannot be read: {error}.", status=400) from None
+        if notice.status not in ("captured", "declined"):
+            raise DomainError("bad_notification", "The notification's status is captured or declined.", status=400)
+        return notice
+
+    def statement(self, start: datetime, end: datetime) -> list[gateway.StatementLine]:
+        """The provider's own statement for the time from ``start`` to ``end``."""
+        return gateway.statement(start, end)
 
     @staticmethod
     def _result(charge: gateway.Charge) -> ProviderResult:
         if charge.status == "declined":
-            message = next((m for s, c, m in TEST_CARDS.values() if c == charge.decline_code), None)
-            return ProviderResult(False, "declined", charge.provider_ref, charge.decline_code, message)
-        return ProviderResult(True, charge.status, charge.provider_ref)
-
-    @staticmethod
-    def _wait() -> None:
-        latency = int(current_app.config.get("SANDBOX_CARD_LATENCY_MS", 0) or 0)
-        if latency > 0:
-            time.sleep(latency / 1000)
-
-    @staticmethod
-    def _failure_rate() -> float:
-        return min(max(float(current_app.config.get("SANDBOX_CARD_FAILURE_RATE", 0) or 0), 0.0), 1.0)
+            return ProviderResult(
+                False, "declined", charge.provider_ref, charge.decline_code, cards.message_of(charge.decline_code)
+            )
+        return ProviderResult(True, charge.status, charge.provider_ref, card_last4=charge.card_last4)
 
 
 class CounterProvider(PaymentProvider):
@@ -200,7 +239,7 @@ class CounterProvider(PaymentProvider):
         """Only a clerk's confirmation captures a counter payment."""
         return self.status(payment)
 
-    def refund(self, payment: Payment, amount: int) -> ProviderResult:
+    def refund(self, payment: Payment, amount: int, refund_id: str) -> ProviderResult:
         """The clerk hands the money back at the counter."""
         return ProviderResult(True, "refunded", f"counter_refund_{payment.id}")
 
@@ -224,3 +263,11 @@ def provider_for(method: str) -> PaymentProvider:
         return PROVIDERS[method]
     except KeyError:
         raise DomainError("invalid_method", f"Unknown payment method {method!r}.") from None
+
+
+def hosted_provider(name: str) -> HostedProvider:
+    """The hosted provider that sends notifications as ``name`` (404 for any other name)."""
+    for provider in PROVIDERS.values():
+        if isinstance(provider, HostedProvider) and provider.name == name:
+            return provider
+    raise DomainError("unknown_provider", f"No payment provider {name!r}.", status=404)

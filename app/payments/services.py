@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from weakref import WeakKeyDictionary
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.db import utcnow
 from app.errors import Conflict, DomainError, NotFound
 from app.extensions import db
 from app.money import check_currency, format_money
+from app.outbox import services as outbox
 from app.payments import wallet
 from app.payments.models import CHARGED, METHODS, PURPOSES, Payment, PaymentRefund, move
-from app.payments.providers import ProviderResult, normalise_card_number, provider_for
+from app.payments.providers import HostedProvider, ProviderResult, provider_for
 from app.payments.wallet import wallet_balance, wallet_history, wallet_of
 
 __all__ = [
@@ -33,6 +33,7 @@ __all__ = [
     "payment_by_reference",
     "reconcile",
     "refund",
+    "settle",
     "stale_pending",
     "start_payment",
     "wallet_balance",
@@ -41,8 +42,6 @@ __all__ = [
 ]
 
 REFERENCE_MAX = 64
-# A card number given to start_payment, kept in memory (never stored) until collect uses it.
-_card_numbers: WeakKeyDictionary[Payment, str] = WeakKeyDictionary()
 
 
 class PaymentDeclined(DomainError):
@@ -98,20 +97,18 @@ def start_payment(
     reference: str,
     member_id: int | None = None,
     order_id: int | None = None,
-    card_number: str | None = None,
     purpose: str = "order",
 ) -> Payment:
     """A pending payment for ``reference``; the one already started if this is a retry."""
     _check_new(method, amount, purpose, reference, member_id)
     currency = check_currency(currency)
-    number = normalise_card_number(card_number) if method == "card" and card_number else None
     fields = dict(method=method, amount=amount, currency=currency, member_id=member_id, purpose=purpose)
     existing = payment_by_reference(reference)
     if existing is not None:
-        return _remember_card(_same_payment(existing, {**fields, "order_id": order_id}), number)
+        return _same_payment(existing, {**fields, "order_id": order_id})
     now = utcnow()
     payment = Payment(reference=reference, order_id=order_id, status="pending", refunded_amount=0, **fields)
-    payment.card_last4, payment.created_at, payment.updated_at = (number[-4:] if number else None), now, now
+    payment.created_at, payment.updated_at = now, now
     try:
         with db.session.begin_nested():
             db.session.add(payment)
@@ -120,13 +117,7 @@ def start_payment(
         existing = payment_by_reference(reference)
         if existing is None:
             raise
-        return _remember_card(_same_payment(existing, {**fields, "order_id": order_id}), number)
-    return _remember_card(payment, number)
-
-
-def _remember_card(payment: Payment, number: str | None) -> Payment:
-    if number is not None:
-        _card_numbers[payment] = number
+        return _same_payment(existing, {**fields, "order_id": order_id})
     return payment
 
 
@@ -152,6 +143,10 @@ def _apply(payment: Payment, result: ProviderResult) -> None:
     """Record what the provider answered on the payment."""
     if result.provider_ref:
         payment.provider_ref = result.provider_ref
+    if result.action_url:
+        payment.action_url = result.action_url[:500]
+    if result.card_last4:
+        payment.card_last4 = result.card_last4
     if result.status != payment.status:
         move(payment, result.status)
     if result.ok:
@@ -160,27 +155,16 @@ def _apply(payment: Payment, result: ProviderResult) -> None:
         payment.failure_code, payment.failure_message = result.code, (result.message or "")[:255] or None
 
 
-def _details(payment: Payment, details: dict[str, Any] | None) -> dict[str, Any]:
-    """What the provider needs; a card payment's number (checked here, only the last 4 kept)."""
-    merged = {**details} if details else {}
-    if payment.method == "card":
-        number = merged.get("card_number") or _card_numbers.get(payment)
-        if not number:
-            raise DomainError("card_number_required", "A card payment needs the card number.")
-        merged["card_number"] = normalise_card_number(number)
-        payment.card_last4 = merged["card_number"][-4:]
-    return merged
-
-
 def collect(payment: Payment, details: dict[str, Any] | None = None) -> Payment:
     """Authorise and capture through the provider; a decline leaves it "declined" with nothing taken.
 
-    ``details`` carries ``card_number`` for card payments (unless given to ``start_payment``).
-    A payment that is no longer pending or failed is returned as it is: a retry changes nothing.
+    A hosted (card) payment is created at the provider instead and stays "pending" with its
+    page's address in ``action_url``: ``details`` then carries ``notify_url`` and ``return_url``
+    (see ``hosted``). A payment that is no longer pending or failed is returned as it is.
     """
     if payment.status not in ("pending", "failed"):
         return payment
-    details = _details(payment, details)
+    details = dict(details or {})
     if not _claim(payment):
         if payment.status in ("pending", "failed"):
             raise _changed(payment)
@@ -189,6 +173,12 @@ def collect(payment: Payment, details: dict[str, Any] | None = None) -> Payment:
         move(payment, "pending")
     provider = provider_for(payment.method)
     result = provider.authorise(payment, details)
+    if isinstance(provider, HostedProvider) and result.status in (*CHARGED, "declined"):
+        # The provider had settled it already (a retry after our side lost its answer): recorded
+        # as its notification would have been, so the order or top-up follows.
+        charged = ProviderResult(True, "captured", result.provider_ref, card_last4=result.card_last4)
+        settle(payment, result if result.status == "declined" else charged)
+        return payment
     if result.ok and result.status == "authorised":
         move(payment, "authorised")
         result = provider.capture(payment)
@@ -213,12 +203,19 @@ def _add_refunded(payment: Payment, amount: int) -> bool:
     return bool(added)
 
 
-def refund(payment: Payment, amount: int | None = None) -> PaymentRefund:
+def refund(payment: Payment, amount: int | None = None, refund_id: str | None = None) -> PaymentRefund:
     """Give back ``amount`` (all that is left when None) to the method the payment was made with.
 
+    The provider is sent our refund id (``refund_id``, else the payment's reference and the
+    refund's number, ``order-X-r1``), so a refund retried after our side lost its answer gives
+    the money back once; a ``refund_id`` already recorded here answers that refund again.
     A top-up is given back only while the wallet still holds it (its balance goes down first).
     All or nothing: a refused refund leaves the payment and the wallet as they were.
     """
+    if refund_id is not None:
+        done = db.session.scalar(select(PaymentRefund).filter_by(refund_id=refund_id))
+        if done is not None:
+            return done
     if payment.status not in ("captured", "partially_refunded"):
         raise Conflict("not_refundable", f"A {payment.status} payment cannot be refunded.")
     amount = payment.amount - payment.refunded_amount if amount is None else amount
@@ -234,12 +231,15 @@ def refund(payment: Payment, amount: int | None = None) -> PaymentRefund:
             )
         if payment.purpose == "topup":
             _take_back_topup(payment, amount)
-        result = provider_for(payment.method).refund(payment, amount)
+        # Counted after the claim above, which one refund of this payment at a time gets past.
+        refund_id = refund_id or f"{payment.reference}-r{_refunds_made(payment) + 1}"
+        result = provider_for(payment.method).refund(payment, amount, refund_id)
         if not result.ok:
             raise Conflict(result.code or "refund_failed", result.message or "The refund failed.")
         move(payment, "refunded" if payment.refunded_amount == payment.amount else "partially_refunded")
         record = PaymentRefund(
             payment_id=payment.id,
+            refund_id=refund_id[:80],
             amount=amount,
             status="succeeded",
             provider_ref=result.provider_ref,
@@ -248,6 +248,11 @@ def refund(payment: Payment, amount: int | None = None) -> PaymentRefund:
         db.session.add(record)
     db.session.flush()
     return record
+
+
+def _refunds_made(payment: Payment) -> int:
+    """How many refunds of this payment are recorded (the next refund id's number is one more)."""
+    return db.session.scalar(select(func.count(PaymentRefund.id)).where(PaymentRefund.payment_id == payment.id)) or 0
 
 
 def _take_back_topup(payment: Payment, amount: int) -> None:
@@ -259,29 +264,56 @@ def _take_back_topup(payment: Payment, amount: int) -> None:
 
 
 def reconcile(payment: Payment) -> ProviderResult:
-    """Ask the provider what became of a payment; a pending one it charged becomes "captured".
+    """Ask the provider what became of a payment (its query API); a charge or a decline is recorded.
 
-    For payments left pending by a crash mid-checkout. ``result.status`` in ``CHARGED`` means
-    the money was taken: the caller completes the order or refunds. Otherwise nothing was
-    taken (or, for a counter payment, not yet): the caller may collect again or cancel.
+    For a notification that never came, or a crash mid-checkout. ``result.status`` in
+    ``CHARGED`` means the money was taken (the payment is "captured" now, and
+    ``payment.captured`` is recorded for its order or top-up to follow); "declined" is recorded
+    the same way. Otherwise nothing was taken (or, for a counter payment, not yet).
     """
     result = provider_for(payment.method).status(payment)
-    if payment.status not in ("pending", "failed") or result.status not in (*CHARGED, "declined"):
-        return result
-    if not _claim(payment):
-        return result
-    if payment.status == "failed":
-        move(payment, "pending")
-    _apply(payment, result if result.status == "declined" else ProviderResult(True, "captured", result.provider_ref))
-    db.session.flush()
+    if result.status in CHARGED:
+        settle(payment, ProviderResult(True, "captured", result.provider_ref, card_last4=result.card_last4))
+    elif result.status == "declined":
+        settle(payment, result)
     return result
 
 
+def settle(payment: Payment, result: ProviderResult) -> bool:
+    """Record a hosted payment's outcome (a notification or a query said so); False if it was settled already.
+
+    The payment row is claimed first, so a notification and a query arriving together record
+    it once. ``payment.captured`` or ``payment.declined`` is recorded for its order or top-up.
+    """
+    if payment.status not in ("pending", "failed") or not _claim(payment):
+        return False
+    if payment.status not in ("pending", "failed"):
+        return False  # settled meanwhile
+    if payment.status == "failed":
+        move(payment, "pending")
+    _apply(payment, result)
+    db.session.flush()
+    data = {
+        "reference": payment.reference,
+        "method": payment.method,
+        "purpose": payment.purpose,
+        "amount": {"amount": payment.amount, "currency": payment.currency},
+        "status": payment.status,
+    }
+    if payment.status == "declined":
+        data["code"] = payment.failure_code
+    outbox.record(f"payment.{payment.status}", f"payment:{payment.reference}", data, payment=payment)
+    return True
+
+
 def cancel_payment(payment: Payment) -> Payment:
-    """Give up a payment nothing was taken for (pending or failed); 409 if the provider charged it."""
+    """Give up a payment nothing was taken for (pending or failed); 409 if the provider charged it.
+
+    A hosted payment is closed at the provider first, so it cannot be paid after we gave it up.
+    """
     if payment.status not in ("pending", "failed"):
         return move(payment, "cancelled")  # refused with the reason
-    if provider_for(payment.method).status(payment).status in CHARGED:
+    if provider_for(payment.method).close(payment).status in CHARGED:
         raise Conflict("payment_charged", "The provider charged this payment: reconcile it, then refund.")
     if not _claim(payment):
         raise _changed(payment)

@@ -70,8 +70,10 @@ def pay_back(ret: Return, order: Order, settlement: Settlement) -> Return:
         orders.refund_order(order, settlement.amount)
     taken = 0
     if order.member_id is not None:
-        taken = members.take_points(order.member_id, settlement.points_taken)
-        members.add_points(order.member_id, settlement.points_given)
+        taken = members.take_points(order.member_id, settlement.points_taken, order_id=order.id, return_id=ret.id)
+        members.add_points(
+            order.member_id, settlement.points_given, kind="given_back", order_id=order.id, return_id=ret.id
+        )
     ret.refund_amount = settlement.amount
     ret.points_taken = taken
     ret.points_given = settlement.points_given if order.member_id is not None else 0

@@ -15,7 +15,8 @@ from app.staff import registry, services
 from app.staff.scopes import SCOPES, describe
 
 # A kiosk device may do less than a clerk, a clerk less than an admin.
-RANK = {"kiosk": 1, "clerk": 2, "admin": 3}
+# A merchant user ranks below them all: outside its portal it may do nothing (app.settlement.access).
+RANK = {"merchant": 0, "kiosk": 1, "clerk": 2, "admin": 3}
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.db import UTCDateTime, utcnow
 from app.extensions import db
 
-ROLES = ("admin", "clerk")
+# A merchant user sees only the merchant portal (/merchant/), of its own merchant.
+ROLES = ("admin", "clerk", "merchant")
 
 
 class StaffUser(UserMixin, db.Model):
@@ -23,6 +24,8 @@ class StaffUser(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(16))
     # A clerk's own store: they see the members of that store only. None: every store.
     location_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id", ondelete="SET NULL"))
+    # A merchant user's merchant (app.settlement): its portal shows that merchant's data only.
+    merchant_id: Mapped[int | None] = mapped_column(ForeignKey("merchants.id"))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     # Changing it signs the user out everywhere (it is part of the session id).

@@ -1,7 +1,7 @@
 """feedback: one rating per purchase, parcel, return or help request
 
 Revision ID: 1a3b5c7d9e04
-Revises: 1a3b5c7d9e03
+Revises: c7d8e9f0a112
 Create Date: 2026-12-08 02:10:00.000000
 
 """

@@ -18,8 +18,6 @@
   const totalText = $("[data-total-text]");
   const adopted = $("[data-adopted]");
   const checkout = $("[data-checkout]");
-  const cardFields = $("[data-card-fields]");
-  const cardNumber = $("[data-card-number]");
   const pointsInput = $("[data-points]");
   const pointsDiscount = $("[data-points-discount]");
   const toPay = $("[data-to-pay]");
@@ -292,7 +290,6 @@
     toPay.textContent = dueText;
     if (pointsDiscount) pointsDiscount.textContent = spend > 0 ? `${spend} points take ${B.money(discount, state.currency)} off.` : "";
     const how = method();
-    cardFields.hidden = how !== "card";
     payButton.textContent = how === "counter" ? `Pay ${dueText} at the counter` : `Pay ${dueText}`;
     const short = how === "wallet" && state.wallet < due;
     payHint.hidden = !short;
@@ -343,16 +340,8 @@
       showError({ code: "choose", message: "Choose how to pay." });
       return;
     }
-    const payment = { method: how };
-    if (how === "card") {
-      if (!cardNumber.value.trim()) {
-        showError({ code: "card_number_required", message: "Enter the card number." });
-        cardNumber.focus();
-        return;
-      }
-      payment.card_number = cardNumber.value.trim();
-    }
-    const body = { payment };
+    // A card is typed on the card provider's page, never here: the answer says where that is.
+    const body = { payment: { method: how } };
     try {
       const sending = await fulfilment();
       if (sending.length) body.fulfilment = sending;
@@ -373,7 +362,8 @@
       headers: { "Idempotency-Key": attempt.key },
     });
     if (answer.ok) {
-      window.location.assign(state.urls.receipt.replace("NUMBER", encodeURIComponent(answer.body.number)));
+      const next = answer.body.next_action;
+      window.location.assign(next && next.redirect_url ? next.redirect_url : state.urls.receipt.replace("NUMBER", encodeURIComponent(answer.body.number)));
       return;
     }
     // No answer, or the server failed: the same attempt may be retried with its key. Any

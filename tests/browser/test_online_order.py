@@ -16,6 +16,7 @@ import requests
 
 from tests.browser.test_staff_orders import screenshot
 from tests.browser.test_web_shop import receive
+from tests.payments.hosted import pay_in_browser
 
 try:
     from playwright.sync_api import Page, expect
@@ -79,16 +80,18 @@ def test_delivered_from_the_warehouse_and_collected_at_another_store(phone: Page
     phone.get_by_label("Street and number").fill("1 Nanjing Road")
     phone.get_by_label("City").fill("Shanghai")
     phone.get_by_role("radio", name="Card Any bank card").check()
-    phone.get_by_label("Card number").fill("4242 4242 4242 4242")
     total = phone.locator("[data-to-pay]").inner_text()
     screenshot(phone, "online-basket.png")
     phone.get_by_role("button", name=f"Pay {total}").click()
+    pay_in_browser(phone, "4242 4242 4242 4242")  # the card is typed on the provider's page
 
     expect(phone).to_have_url(re.compile(r"/orders/[A-Z0-9]{8}$"))
     parcels = phone.locator("[data-parcel]")
     expect(parcels).to_have_count(2)
     by_warehouse = parcels.filter(has_text=delivered)
-    expect(by_warehouse.locator(".parcel-route")).to_contain_text("From Minhang Warehouse to Li Lei, 1 Nanjing Road, Shanghai")
+    expect(by_warehouse.locator(".parcel-route")).to_contain_text(
+        "From Minhang Warehouse to Li Lei, 1 Nanjing Road, Shanghai"
+    )
     expect(by_warehouse.locator("[data-parcel-status]")).to_have_text("Ordered: Minhang Warehouse will pick it")
     at_jingan = parcels.filter(has_text=collected)
     expect(at_jingan.locator(".parcel-route")).to_contain_text("Collect at Oneshelf Jing'an")

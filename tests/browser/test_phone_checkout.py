@@ -22,6 +22,7 @@ from pyzbar.pyzbar import decode as zbar_decode
 
 from tests.browser.test_kiosk_pairing import sign_up
 from tests.live_server import free_port, run_flask, running_server, server_env
+from tests.payments.hosted import pay_in_browser
 
 try:
     from playwright.sync_api import Page, expect
@@ -120,22 +121,25 @@ def test_shelf_to_exit_with_the_wallet(phone: Page, live_server: LiveServer):
     expect(basket_line).to_have_count(1)
     expect(basket_line).to_contain_text(name)
 
-    # Top up: a declined card says so and adds nothing; the sandbox card works.
+    # Top up on the card provider's page: a declined card says so and adds nothing; the sandbox card works.
     phone.locator(".pay-method").filter(has_text="Wallet").get_by_role("link", name="Top up").click()
     expect(phone.locator("[data-balance]")).to_have_text("CN¥0.00")
     phone.get_by_role("button", name="CN¥200").click()
-    phone.get_by_label("Card number").fill("4000 0000 0000 0002")
-    phone.get_by_role("button", name="Top up").click()
-    expect(phone.locator("[data-topup-error]")).to_have_text("The card was declined; try another card.")
+    phone.get_by_role("button", name="Top up by card").click()
+    pay_in_browser(phone, "4000 0000 0000 0002")
+    expect(phone.locator("[data-pay-outcome]")).to_contain_text("The card was declined; try another card.")
+    phone.get_by_role("link", name="Back to the shop").click()
+    expect(phone.locator("[data-declined]")).to_contain_text("Nothing was taken.")
+    phone.get_by_role("link", name="Back to your wallet").click()
     expect(phone.locator("[data-balance]")).to_have_text("CN¥0.00")
     phone.get_by_label("Amount (CN¥)").fill("500")
-    phone.get_by_label("Card number").fill("4242 4242 4242 4242")
-    phone.get_by_role("button", name="Top up").click()
-    expect(phone.locator("[data-topup-done]")).to_have_text("Added CN¥500.00 to your wallet.")
+    phone.get_by_role("button", name="Top up by card").click()
+    pay_in_browser(phone, "4242 4242 4242 4242")
+    expect(phone).to_have_url(re.compile(r"/account/wallet$"))
     expect(phone.locator("[data-balance]")).to_have_text("CN¥500.00")
     expect(phone.locator("[data-entries] li")).to_have_count(1)
 
-    phone.get_by_role("link", name="Back to your basket").click()
+    phone.goto("/basket")
     expect(phone.locator("[data-wallet-balance]")).to_have_text("CN¥500.00")
     phone.get_by_label("Wallet").check()
     total = phone.locator("[data-to-pay]").inner_text()

@@ -88,6 +88,16 @@ def test_a_phone_asks_for_help_and_hears_who_is_on_the_way(phone: Page, page: Pa
     screenshot(phone, "help-phone-claimed.png")
     screenshot(page, "help-desk-claimed.png")
 
+    # The store's dashboard counts the request and how fast it was reached.
+    dashboard = page.context.new_page()
+    dashboard.goto("/staff/")
+    help_card = dashboard.locator(".dash-card", has_text="Help")
+    expect(help_card.locator("[data-dash=help-waiting]")).to_have_text("1 waiting")
+    expect(help_card).to_contain_text("Today: median")
+    expect(help_card).to_contain_text("within the 5 min standard")
+    screenshot(dashboard, "help-dashboard.png")
+    dashboard.close()
+
     # The store's feedback page is open in another tab, live.
     feedback = page.context.new_page()
     feedback.goto("/staff/feedback")

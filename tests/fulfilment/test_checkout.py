@@ -10,8 +10,18 @@ from sqlalchemy import func, select
 from app.fulfilment.models import Fulfilment
 from app.orders.models import Order
 from app.stock import services as stock
-from tests.orders.conftest import DECLINED_CARD, GOOD_CARD, fill_cart, pay, shelf, shopper  # noqa: F401
-from tests.orders.conftest import make_member, member_client, store  # noqa: F401
+from tests.orders.conftest import (  # noqa: F401  # noqa: F401
+    DECLINED_CARD,
+    GOOD_CARD,
+    fill_cart,
+    make_member,
+    member_client,
+    pay,
+    shelf,
+    shopper,
+    store,
+)
+from tests.payments.hosted import checkout_by_card
 
 HOME = {"recipient": "Li Lei", "line1": "1 Nanjing Rd", "city": "Shanghai", "latitude": 31.40, "longitude": 121.60}
 
@@ -38,11 +48,8 @@ def _receive(db, product, place, units):
 
 
 def _checkout(client, cart_id, fulfilment, *, card=GOOD_CARD, key=None, headers=None):
-    return client.post(
-        f"/api/v1/carts/{cart_id}/checkout",
-        json={"payment": {"method": "card", "card_number": card}, "fulfilment": fulfilment},
-        headers={"Idempotency-Key": key or uuid.uuid4().hex, **(headers or {})},
-    )
+    """A card checkout paid on the provider's page: the checkout's answer once the provider has spoken."""
+    return checkout_by_card(client, cart_id, card, key=key or uuid.uuid4().hex, headers=headers, fulfilment=fulfilment)
 
 
 def _line_of(client, cart_id, headers=None) -> int:
@@ -215,7 +222,9 @@ def test_a_saved_address_is_used_by_its_member_only(db, shopper, shelf, store, e
     assert [a["id"] for a in phone.get("/api/v1/members/me/addresses").get_json()["items"]] == [address_id]
     cart_id = fill_cart(phone, label, qty=1, headers=headers)
     line = _line_of(phone, cart_id, headers)
-    answer = _checkout(phone, cart_id, [{"line": line, "mode": "deliver", "address": {"id": address_id}}], headers=headers)
+    answer = _checkout(
+        phone, cart_id, [{"line": line, "mode": "deliver", "address": {"id": address_id}}], headers=headers
+    )
     assert answer.status_code == 201, answer.text
     assert answer.get_json()["fulfilments"][0]["address"]["recipient"] == "Li Lei"
     # Removing the address later does not move the parcel.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from app.kiosks.scanning import product_view
 from app.stock import services as stock
-from tests.orders.conftest import GOOD_CARD, pay
+from tests.orders.conftest import GOOD_CARD
+from tests.payments.hosted import checkout_by_card
 
 
 def test_the_kiosk_shows_what_was_bought_together_once_there_are_orders(db, client, shelf, store, make_product):
@@ -20,7 +21,7 @@ def test_the_kiosk_shows_what_was_bought_together_once_there_are_orders(db, clie
         client.post(f"/api/v1/carts/{cart}/lines", json={"code": label.code})
         for sku in skus:
             client.post(f"/api/v1/carts/{cart}/lines", json={"sku": sku, "location": store.code})
-        assert pay(client, cart, {"method": "card", "card_number": GOOD_CARD}).status_code == 201
+        assert checkout_by_card(client, cart, GOOD_CARD).status_code == 201
 
     order(tea_cups.sku, kettle.sku)
     order(tea_cups.sku)

@@ -1,7 +1,7 @@
-"""The real server killed between the card gateway's charge and its commit: after a restart the
-pending order is settled with the gateway (completed, since the units are still held), and the
-shopper's retry with the same Idempotency-Key gets that one order, charged once. On SQLite, and
-on PostgreSQL when TEST_DATABASE_URL is set."""
+"""The real server killed after the card provider's charge, before its notification was sent: after
+a restart the pending order is settled by asking the provider (completed, since the units are
+still held), and the shopper's retry with the same Idempotency-Key gets that one order, charged
+once. On SQLite, and on PostgreSQL when TEST_DATABASE_URL is set."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.pool import NullPool
 
 from app.config import normalise_db_url
-from tests.conftest import wait_for
+from tests.conftest import csrf_from, wait_for
 from tests.live_server import ROOT, LiveServer, _wait_healthy, free_port, run_flask, server_env
 from tests.orders.conftest import GOOD_CARD
 
@@ -93,17 +93,19 @@ def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path, b
         added = requests.post(f"{base}/api/v1/carts/{cart}/lines", json={"code": label["items"][0]["code"]}, timeout=10)
         assert added.status_code == 201, added.text
         checkout_key = uuid.uuid4().hex
-        body = {"payment": {"method": "card", "card_number": GOOD_CARD}}
+        body = {"payment": {"method": "card"}}
         headers = {"Idempotency-Key": checkout_key}
+        started = requests.post(f"{base}/api/v1/carts/{cart}/checkout", json=body, headers=headers, timeout=30)
+        assert started.status_code == 201 and started.json()["status"] == "pending_payment", started.text
+        page_url = started.json()["next_action"]["redirect_url"]
+        shopper = requests.Session()
+        page = shopper.get(page_url, timeout=30)
+        form = {"card_number": GOOD_CARD, "csrf_token": csrf_from(page.text)}
         lost = {}
-        thread = threading.Thread(
-            target=lambda: lost.setdefault(
-                "answer", _post_quietly(f"{base}/api/v1/carts/{cart}/checkout", body, headers)
-            )
-        )
+        thread = threading.Thread(target=lambda: lost.setdefault("answer", _post_quietly(shopper, page_url, form)))
         thread.start()
         charge = wait_for(lambda: gateway_db.rows("SELECT reference, status FROM sandbox_charges"), 20, "the charge")
-        os.kill(slow.pid, signal.SIGKILL)  # after the charge, before our commit
+        os.kill(slow.pid, signal.SIGKILL)  # after the charge, before the notification was queued
         slow.wait(timeout=10)
         thread.join(timeout=10)
     finally:
@@ -135,8 +137,8 @@ def test_a_server_killed_between_charge_and_commit_settles_the_order(tmp_path, b
         again.wait(timeout=10)
 
 
-def _post_quietly(url: str, body: dict, headers: dict):
+def _post_quietly(session: requests.Session, url: str, form: dict):
     try:
-        return requests.post(url, json=body, headers=headers, timeout=30).status_code
+        return session.post(url, data=form, timeout=30, allow_redirects=False).status_code
     except requests.RequestException:
         return None  # the server died mid-request: no answer

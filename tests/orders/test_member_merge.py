@@ -13,7 +13,8 @@ from app.payments import wallet
 from app.payments.models import WalletEntry
 from app.stock import services as stock
 from tests.conftest import csrf_from
-from tests.orders.conftest import GOOD_CARD, fill_cart, pay
+from tests.orders.conftest import GOOD_CARD, fill_cart
+from tests.payments.hosted import checkout_by_card
 
 
 def _shopper(member_client, login):
@@ -26,9 +27,7 @@ def test_merge_moves_baskets_orders_wallet_and_points(app, db, shelf, store, mem
     kept_phone, kept, kept_headers = _shopper(member_client, "kept@example.com")
     dup_phone, dup, dup_headers = _shopper(member_client, "dup@example.com")
     for phone, headers in ((kept_phone, kept_headers), (dup_phone, dup_headers)):
-        paid = pay(
-            phone, fill_cart(phone, label, 1, headers), {"method": "card", "card_number": GOOD_CARD}, headers=headers
-        )
+        paid = checkout_by_card(phone, fill_cart(phone, label, 1, headers), GOOD_CARD, headers=headers)
         assert paid.status_code == 201, paid.text
     fill_cart(kept_phone, label, 1, kept_headers)
     fill_cart(dup_phone, label, 2, dup_headers)

@@ -11,9 +11,9 @@ from app.carts.models import Cart
 from app.labels.qr import qr_svg
 from app.orders import services as orders
 from app.orders.passes import token_of
-from app.payments.topups import top_up
 from app.stock import services as stock
 from tests.orders.conftest import GOOD_CARD, fill_cart, pay
+from tests.payments.hosted import checkout_by_card, top_up_by_card
 
 CART_COOKIE = "oneshelf_cart"
 
@@ -26,7 +26,7 @@ def guest_with_cart(client, label, qty=1) -> str:
 
 
 def topped_up(db, member, amount=20000):
-    top_up(member, amount, GOOD_CARD, reference=f"test-topup-{uuid.uuid4().hex}")
+    top_up_by_card(member, amount, GOOD_CARD, f"test-topup-{uuid.uuid4().hex}")
     db.session.commit()
 
 
@@ -70,7 +70,8 @@ def test_a_members_basket_shows_its_lines_wallet_and_points(db, shopper, shelf):
     assert "2 items" in page.text
     assert "Balance <strong data-wallet-balance>CN¥100.00</strong>" in page.text
     assert "<strong data-points-balance>250</strong> points" in page.text
-    assert "Test card: 4242 4242 4242 4242" in page.text
+    # The card is typed on the card provider's page, never on ours.
+    assert "You type the card on the card provider's page" in page.text and 'name="card_number"' not in page.text
     assert "Your basket is empty." in page.text  # there, but hidden while the basket is filled
     assert re.search(r'class="basket-empty" data-basket-empty\s+hidden', page.text)
 
@@ -87,7 +88,7 @@ def test_a_guests_basket_comes_from_the_cart_cookie(client, shelf):
 def test_a_paid_guest_basket_is_forgotten(client, shelf):
     _, label = shelf
     cart_id = guest_with_cart(client, label)
-    assert pay(client, cart_id, {"method": "card", "card_number": GOOD_CARD}).status_code == 201
+    assert checkout_by_card(client, cart_id, GOOD_CARD).status_code == 201
     page = client.get("/basket")
     assert "Jasmine Pearls" not in page.text
     assert re.search(rf"{CART_COOKIE}=; .*Max-Age=0", page.headers["Set-Cookie"])
@@ -180,7 +181,7 @@ def test_a_paid_receipt_shows_the_exit_pass_to_its_member_only(db, app, shopper,
 def test_a_guest_sees_their_own_receipt_and_keeps_it(db, app, client, shelf, make_member):
     _, label = shelf
     cart_id = guest_with_cart(client, label)
-    order = pay(client, cart_id, {"method": "card", "card_number": GOOD_CARD}).get_json()
+    order = checkout_by_card(client, cart_id, GOOD_CARD).get_json()
     page = client.get(f"/orders/{order['number']}")
     assert page.status_code == 200
     assert qr_svg(order["exit_pass"]["token"]) in page.text and "Card ending 4242" in page.text
@@ -274,7 +275,8 @@ def test_the_wallet_shows_the_balance_entries_and_a_top_up_form(db, shopper, she
     assert "Balance <strong data-balance>CN¥32.00</strong>" in page.text
     assert "Top-up" in page.text and "+CN¥100.00" in page.text
     assert f"Order {order['number']}" in page.text and "-CN¥68.00" in page.text
-    assert "Test card: 4242 4242 4242 4242" in page.text and "Amount (CN¥)" in page.text
+    assert "Amount (CN¥)" in page.text and 'name="card_number"' not in page.text
+    assert "You type the card on the card provider's page" in page.text
     assert "Back to your basket" in page.text
     assert "data-back" not in phone.get("/account/wallet?next=//evil.example/basket").text
 

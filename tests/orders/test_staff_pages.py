@@ -12,6 +12,7 @@ import pytest
 from app import local_time
 from tests.conftest import csrf_from
 from tests.orders.conftest import GOOD_CARD, fill_cart, pay
+from tests.payments.hosted import checkout_by_card
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -55,8 +56,10 @@ def guest_order(app, label, method="card", qty=1) -> dict:
     """A guest buys ``qty`` of the label's product through the API; the order as the API answers it."""
     guest = app.test_client()
     cart_id = fill_cart(guest, label, qty)
-    payment = {"method": "card", "card_number": GOOD_CARD} if method == "card" else {"method": method}
-    answer = pay(guest, cart_id, payment)
+    if method == "card":
+        answer = checkout_by_card(guest, cart_id, GOOD_CARD)
+    else:
+        answer = pay(guest, cart_id, {"method": method})
     assert answer.status_code == 201, answer.text
     return answer.get_json()
 
@@ -97,9 +100,7 @@ def test_the_pages_are_for_signed_in_staff(client):
 def test_search_by_number_member_status_and_store_dates(app, db, shelf, store, shopper, staff_client):
     product, label = shelf
     phone, member, headers = shopper
-    mine = pay(
-        phone, fill_cart(phone, label, 1, headers), {"method": "card", "card_number": GOOD_CARD}, headers=headers
-    )
+    mine = checkout_by_card(phone, fill_cart(phone, label, 1, headers), GOOD_CARD, headers=headers)
     assert mine.status_code == 201, mine.text
     mine = mine.get_json()
     paid = guest_order(app, label, "card")

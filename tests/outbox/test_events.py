@@ -12,7 +12,8 @@ from app.outbox import services as outbox
 from app.outbox.catalogue import EVENT_TYPES
 from app.outbox.models import OutboxEvent
 from app.stock import services as stock
-from tests.orders.conftest import GOOD_CARD, fill_cart, pay
+from tests.orders.conftest import GOOD_CARD, fill_cart
+from tests.payments.hosted import checkout_by_card
 
 
 def _publish(db) -> list[OutboxEvent]:
@@ -29,7 +30,7 @@ def test_a_paid_checkout_records_its_order_and_stock_events(db, client, shelf):
     product, label = shelf
     _publish(db)
     before = db.session.scalar(select(OutboxEvent.id).order_by(OutboxEvent.id.desc()).limit(1))
-    paid = pay(client, fill_cart(client, label, 2), {"method": "card", "card_number": GOOD_CARD})
+    paid = checkout_by_card(client, fill_cart(client, label, 2), GOOD_CARD)
     assert paid.status_code == 201, paid.text
     rows = list(db.session.scalars(select(OutboxEvent).where(OutboxEvent.id > before).order_by(OutboxEvent.id)))
     types = [row.type for row in rows]

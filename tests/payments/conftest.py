@@ -7,11 +7,9 @@ from sqlalchemy import func, select
 
 # Imported here so that the app fixture's create_all() makes the payment tables too.
 from app.payments.models import Wallet, WalletEntry
+from tests.orders.conftest import shelf, store  # noqa: F401 - a labelled product for card checkouts
+from tests.payments.hosted import DECLINED, NO_FUNDS, PROCESSING_ERROR, VISA, top_up_by_card  # noqa: F401
 
-VISA = "4242 4242 4242 4242"
-DECLINED = "4000 0000 0000 0002"
-NO_FUNDS = "4000 0000 0000 9995"
-PROCESSING_ERROR = "4000 0000 0000 0119"
 OTHER_VALID = "5555 5555 5555 4444"
 
 both = pytest.mark.parametrize("app", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True)
@@ -44,14 +42,11 @@ def make_member(db):
 @pytest.fixture
 def funded(db, make_member):
     """A member whose wallet was topped up with ``amount`` from the sandbox card."""
-    from app.payments import topups
-
     counter = iter(range(1, 10_000))
 
     def make(amount=10_000, member=None):
         member = member or make_member()
-        topups.top_up(member, amount, VISA, f"fund-{member.id}-{next(counter)}")
-        db.session.commit()
+        top_up_by_card(member, amount, VISA, f"fund-{member.id}-{next(counter)}")
         return member
 
     return make

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from app.errors import DomainError
-from app.payments import gateway, services, topups
+from app.payments import gateway, hosted, services
 from app.payments.models import PaymentRefund
 from tests.payments.conftest import VISA, wallet_agrees
+from tests.payments.hosted import top_up_by_card
 
 
 def _wallet_payment(member, amount, reference):
@@ -16,8 +17,19 @@ def _wallet_payment(member, amount, reference):
 
 
 def _card_payment(amount, reference):
+    """A card payment paid on the provider's page and confirmed by its notification."""
+    from flask import current_app
+
+    from app.extensions import db
+    from tests.payments.hosted import deliver_notifications, pay_on_page
+
     payment = services.start_payment("card", amount, "CNY", reference=reference)
-    return services.collect(payment, {"card_number": VISA})
+    hosted.start_hosted(payment, "A test payment")
+    db.session.commit()
+    pay_on_page(current_app.test_client(), payment.action_url, VISA)
+    deliver_notifications()
+    db.session.rollback()
+    return services.payment_by_reference(reference)
 
 
 def test_partial_then_full_wallet_refund(db, funded):
@@ -105,7 +117,7 @@ def test_a_card_over_refund_never_reaches_the_gateway(db):
 
 def test_a_top_up_is_given_back_only_while_the_wallet_holds_it(db, make_member):
     member = make_member()
-    topups.top_up(member, 5_000, VISA, "top-back")
+    top_up_by_card(member, 5_000, VISA, "top-back")
     _wallet_payment(member, 4_000, "order-after-top")
     db.session.commit()
     top = services.payment_by_reference("top-back")
@@ -119,3 +131,41 @@ def test_a_top_up_is_given_back_only_while_the_wallet_holds_it(db, make_member):
     assert services.wallet_balance(member.id) == 0
     assert gateway.find_charge("top-back").refunded_amount == 1_000
     wallet_agrees(db)
+
+
+def test_a_retried_refund_gives_the_money_back_once(db):
+    payment = _card_payment(5_000, "order-refund-twice")
+    services.refund(payment, 2_000)  # the provider gives it back ...
+    db.session.rollback()  # ... and our side loses the answer (a crash before the commit)
+    assert gateway.find_charge("order-refund-twice").refunded_amount == 2_000
+    payment = services.payment_by_reference("order-refund-twice")
+    assert payment.refunded_amount == 0
+    again = services.refund(payment, 2_000)  # retried: the same refund id goes to the provider
+    db.session.commit()
+    assert again.refund_id == "order-refund-twice-r1"
+    assert gateway.find_charge("order-refund-twice").refunded_amount == 2_000  # once, not twice
+    assert (payment.status, payment.refunded_amount) == ("partially_refunded", 2_000)
+    # The next refund is another id, and gives back again.
+    second = services.refund(payment, 1_000)
+    db.session.commit()
+    assert second.refund_id == "order-refund-twice-r2"
+    assert gateway.find_charge("order-refund-twice").refunded_amount == 3_000
+
+
+def test_a_refund_id_already_recorded_answers_that_refund(db):
+    payment = _card_payment(5_000, "order-refund-id")
+    first = services.refund(payment, 1_500, refund_id="return-R1")
+    db.session.commit()
+    again = services.refund(payment, 1_500, refund_id="return-R1")
+    assert again.id == first.id
+    assert payment.refunded_amount == 1_500 and gateway.find_charge("order-refund-id").refunded_amount == 1_500
+
+
+def test_the_provider_refuses_a_refund_id_reused_for_another_amount(db):
+    from app.payments.providers import provider_for
+
+    payment = _card_payment(5_000, "order-refund-reuse")
+    assert provider_for("card").refund(payment, 1_000, "my-refund-1").ok
+    reused = provider_for("card").refund(payment, 2_000, "my-refund-1")
+    assert (reused.ok, reused.code) == (False, "refund_refused")
+    assert gateway.find_charge("order-refund-reuse").refunded_amount == 1_000

@@ -10,6 +10,7 @@ from app.errors import DomainError
 from app.payments import gateway, services, topups, wallet
 from app.payments.models import Payment
 from tests.payments.conftest import VISA, wallet_agrees
+from tests.payments.hosted import deliver_notifications, pay_on_page, top_up_by_card
 
 
 def _pay(member, amount, reference, currency="CNY"):
@@ -19,8 +20,7 @@ def _pay(member, amount, reference, currency="CNY"):
 
 def test_top_up_then_pay_keeps_the_ledger_equal_to_the_balance(db, make_member):
     member = make_member()
-    entry = topups.top_up(member, 5_000, VISA, "top-1")
-    db.session.commit()
+    entry = top_up_by_card(member, 5_000, VISA, "top-1")
     assert (entry.kind, entry.amount, entry.balance_after) == ("topup", 5_000, 5_000)
     payment = _pay(member, 1_999, "order-1")
     db.session.commit()
@@ -38,8 +38,7 @@ def test_top_up_then_pay_keeps_the_ledger_equal_to_the_balance(db, make_member):
 
 def test_the_top_up_charge_is_on_the_card_gateway(db, make_member):
     member = make_member()
-    topups.top_up(member, 5_000, VISA, "top-gw")
-    db.session.commit()
+    top_up_by_card(member, 5_000, VISA, "top-gw")
     charge = gateway.find_charge("top-gw")
     assert (charge.status, charge.amount, charge.card_last4) == ("captured", 5_000, "4242")
     payment = services.payment_by_reference("top-gw")
@@ -74,33 +73,36 @@ def test_a_member_without_a_wallet_is_declined(db, make_member):
 def test_top_up_limits(db, make_member):
     member = make_member()
     with pytest.raises(DomainError) as small:
-        topups.top_up(member, 99, VISA, "top-small")
+        top_up_by_card(member, 99, VISA, "top-small")
     assert small.value.code == "topup_too_small" and "CN¥1.00" in small.value.message
     with pytest.raises(DomainError) as large:
-        topups.top_up(member, 500_001, VISA, "top-large")
+        top_up_by_card(member, 500_001, VISA, "top-large")
     assert large.value.code == "topup_too_large" and "CN¥5,000.00" in large.value.message
-    assert topups.top_up(member, 500_000, VISA, "top-max").balance_after == 500_000
+    assert top_up_by_card(member, 500_000, VISA, "top-max").balance_after == 500_000
 
 
 def test_a_retried_top_up_credits_once(db, make_member):
     member = make_member()
-    first = topups.top_up(member, 2_000, VISA, "top-retry")
-    db.session.commit()
-    again = topups.top_up(member, 2_000, VISA, "top-retry")
-    db.session.commit()
+    first = top_up_by_card(member, 2_000, VISA, "top-retry")
+    again = top_up_by_card(member, 2_000, VISA, "top-retry")  # the page says paid: no second charge
     assert again.id == first.id
     assert services.wallet_balance(member.id) == 2_000
     assert db.session.query(Payment).filter_by(reference="top-retry").count() == 1
 
 
-def test_a_top_up_retried_after_our_rollback_charges_the_card_once(db, make_member):
+def test_a_top_up_retried_after_a_lost_notification_charges_the_card_once(db, client, make_member):
     member = make_member()
-    topups.top_up(member, 3_000, VISA, "top-lost")
-    db.session.rollback()  # the server died before committing: the gateway still charged
+    payment = topups.top_up(member, 3_000, "top-lost")
+    db.session.commit()
+    pay_on_page(client, payment.action_url, VISA)  # charged; the notification is not sent yet
     assert services.wallet_balance(member.id) == 0
     assert gateway.find_charge("top-lost").status == "captured"
-    entry = topups.top_up(member, 3_000, VISA, "top-lost")
+    again = topups.top_up(member, 3_000, "top-lost")  # the member tries again with the same key
     db.session.commit()
+    assert again.action_url == payment.action_url
+    assert "This payment is made." in pay_on_page(client, again.action_url, VISA).text  # paid already
+    deliver_notifications()
+    entry = topups.topup_entry(services.payment_by_reference("top-lost"))
     assert entry.balance_after == 3_000
     assert gateway.find_charge("top-lost").amount == 3_000
     wallet_agrees(db)
@@ -152,7 +154,7 @@ def test_many_operations_keep_the_ledger_equal_to_the_balance(db, make_member):
         member = rng.choice(members)
         roll = rng.random()
         if roll < 0.3:
-            topups.top_up(member, rng.randint(100, 20_000), VISA, f"t-{n}")
+            top_up_by_card(member, rng.randint(100, 20_000), VISA, f"t-{n}")
         elif roll < 0.8:
             _pay(member, rng.randint(1, 15_000), f"p-{n}")
         else:

@@ -46,10 +46,9 @@ def cup(db, places, make_product):
 
 
 def top_up(db, member, amount=100_000):
-    from app.payments.topups import top_up as top_up_wallet
+    from tests.payments.hosted import top_up_by_card
 
-    top_up_wallet(member, amount, GOOD_CARD, reference=f"test-topup-{member.id}-{uuid.uuid4().hex[:8]}")
-    db.session.commit()
+    top_up_by_card(member, amount, GOOD_CARD, f"test-topup-{member.id}-{uuid.uuid4().hex[:8]}")
 
 
 def give_points(db, member, points):
@@ -69,13 +68,13 @@ def paid_order(db, member, store, items, method="wallet", points=0):
     cart = carts.open_cart(member_id=member.id)
     for product, qty in items:
         carts.add_line(cart, sku=product.sku, qty=qty, location=store.code)
-    payment = {"method": method, **({"card_number": GOOD_CARD} if method == "card" else {})}
+    payment = {"method": method}
     order, _ = orders.checkout(cart, key=uuid.uuid4().hex, request_hash="h", payment=payment, points=points)
     db.session.commit()
     if method == "card":
-        begin_write(db.session)
-        orders.pay_by_card(order, GOOD_CARD)
-        db.session.commit()
+        from tests.payments.hosted import pay_order_by_card
+
+        order = pay_order_by_card(order, GOOD_CARD)
     elif method == "counter":
         begin_write(db.session)
         orders.confirm_at_counter(order, "cash", "Carla Clerk")

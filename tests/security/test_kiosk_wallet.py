@@ -7,6 +7,7 @@ from app.payments.wallet import wallet_balance
 from tests.conftest import csrf_from
 from tests.orders.conftest import GOOD_CARD, fill_cart, pay
 from tests.orders.test_checkout import top_up
+from tests.payments.hosted import checkout_by_card
 
 REFUSAL = {
     "code": "wallet_needs_phone",
@@ -37,7 +38,7 @@ def test_the_kiosk_token_cannot_pay_from_the_members_wallet_but_their_phone_can(
 
     for refused in (
         pay(kiosk, cart_id, {"method": "wallet"}, headers=bearer),
-        pay(kiosk, cart_id, {"method": "card", "card_number": GOOD_CARD}, headers=bearer, points=10),
+        checkout_by_card(kiosk, cart_id, GOOD_CARD, headers=bearer, points=10),
     ):
         assert refused.status_code == 403, refused.text
         assert refused.get_json()["error"] == REFUSAL
@@ -69,6 +70,6 @@ def test_the_kiosk_screen_cookie_cannot_pay_from_the_members_wallet(db, kiosk_sc
     assert refused.get_json()["error"] == REFUSAL
     assert wallet_balance(member.id) == 10000
     # A card still pays at the kiosk.
-    by_card = pay(screen, cart["id"], {"method": "card", "card_number": GOOD_CARD}, headers=headers)
+    by_card = checkout_by_card(screen, cart["id"], GOOD_CARD, headers=headers)
     assert by_card.status_code == 201, by_card.text
     assert by_card.get_json()["status"] == "paid"

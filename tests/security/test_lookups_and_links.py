@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import csrf_from
-from tests.orders.conftest import GOOD_CARD, fill_cart, pay
+from tests.orders.conftest import GOOD_CARD, fill_cart
+from tests.payments.hosted import checkout_by_card
 
 OFF_SITE = ["/\\evil.example", "//evil.example", "https://evil.example", "/\\/evil.example", "/\t/evil.example"]
 
@@ -54,7 +55,7 @@ def test_signing_in_follows_a_path_of_the_site(app, make_member):
 def test_a_stranger_cannot_tell_a_real_order_number_from_an_unknown_one(app, client, shelf, member_client):
     _, label = shelf
     cart_id = fill_cart(client, label)
-    number = pay(client, cart_id, {"method": "card", "card_number": GOOD_CARD}).get_json()["number"]
+    number = checkout_by_card(client, cart_id, GOOD_CARD).get_json()["number"]
     other_member, _ = member_client(login="li@example.com", name="Li Wei")
 
     for caller in (app.test_client(), other_member):
