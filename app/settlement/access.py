@@ -10,9 +10,12 @@ from __future__ import annotations
 from flask import Flask, redirect, request, url_for
 from flask_login import current_user
 
+from app.db import begin_write
 from app.errors import Forbidden
+from app.extensions import db
 from app.settlement import bp
 from app.settlement.live import NAMESPACE
+from app.transaction import SAFE_METHODS
 
 MERCHANT = "merchant"
 # Besides the portal: static files, signing in and out, the error pages' assets.
@@ -34,6 +37,11 @@ def visible_user(user):
 
 def merchant_gate():
     """Refuse a merchant's session everywhere but the portal (its staff home leads to the portal)."""
+    if request.method not in SAFE_METHODS:
+        # As the transaction door does, and before it: loading the user is this request's first
+        # read, and on SQLite a transaction that read first cannot become a writer once a job
+        # worker has committed meanwhile ("database is locked" at once).
+        begin_write(db.session)
     if not is_merchant_user(current_user) or not current_user.is_authenticated:
         return None
     endpoint = request.endpoint or ""
